@@ -1,0 +1,203 @@
+"""The API's request and response shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from caredesk.tickets.models import Event, Message, Ticket, WorkOrder
+
+
+class ErrorOut(Schema):
+    message: str
+    field: str | None = None
+
+
+class ClockOut(Schema):
+    kind: str
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    outcome: str | None
+    explanation: str
+
+
+class TicketOut(Schema):
+    number: str
+    type: str
+    subject: str
+    description: str
+    status: str
+    priority: str
+    team: str
+    assignee: str | None
+    organization: str | None
+    requester: str | None
+    channel: str
+    environment: str | None
+    category: str | None
+    origin: str | None
+    escalations: list[str]
+    created_at: datetime
+    updated_at: datetime
+    clocks: list[ClockOut]
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next: str | None
+
+
+class TicketIn(Schema):
+    subject: str = Field(max_length=300)
+    description: str = ""
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+    channel: Literal["email", "phone", "portal", "api"] = "api"
+    environment: str | None = None
+    requester: str | None = Field(None, description="The contact's email (agents only).")
+    requester_name: str = ""
+    organization: str | None = Field(None, description="An organization key (agents only).")
+
+
+class MessageIn(Schema):
+    body: str
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    author: str | None
+    channel: str
+    body: str
+    created_at: datetime
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next: str | None
+
+
+class EscalateIn(Schema):
+    to: str = Field(description="technical-support or project-coordination")
+    reason: str
+    category: str | None = None
+    priority: Literal["low", "medium", "high", "critical"] | None = None
+
+
+class AssignIn(Schema):
+    agent: str | None = Field(description="The agent's email; null to unassign.")
+
+
+class PriorityIn(Schema):
+    priority: str
+
+
+class StatusIn(Schema):
+    status: str
+
+
+class WorkOrderIn(Schema):
+    action: Literal["draft", "send", "approve", "decline", "revise", "schedule", "done"] = "draft"
+    scope: str = ""
+    requested_by: str = ""
+    estimate: str = ""
+    note: str = ""
+    scheduled_for: datetime | None = None
+
+
+class WorkOrderOut(Schema):
+    ticket: str
+    state: str
+    scope: str
+    requested_by: str
+    estimate: str
+    decision_note: str
+    scheduled_for: datetime | None
+    approved_at: datetime | None
+    done_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: str | None
+    data: dict[str, object]
+    created_at: datetime
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next: str | None
+
+
+class TriageOut(Schema):
+    to: str | None
+    category: str | None
+    reason: str
+
+
+def ticket_json(t: Ticket) -> dict[str, object]:
+    """A ticket as the API shows it; expects assignee, requester, organization and origin
+    selected and escalations prefetched, so a page of tickets costs a fixed number of queries."""
+    return {
+        "number": t.number,
+        "type": t.type_id,
+        "subject": t.subject,
+        "description": t.description,
+        "status": t.status,
+        "priority": t.priority,
+        "team": t.team_id,
+        "assignee": t.assignee.email if t.assignee_id and t.assignee else None,
+        "organization": t.organization.key if t.organization_id and t.organization else None,
+        "requester": t.requester.email if t.requester_id and t.requester else None,
+        "channel": t.channel,
+        "environment": t.environment_id,
+        "category": t.category_id,
+        "origin": t.origin.number if t.origin_id and t.origin else None,
+        "escalations": [e.number for e in t.escalations.all()],
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "clocks": [],
+    }
+
+
+def message_json(m: Message) -> dict[str, object]:
+    return {
+        "id": m.pk,
+        "kind": m.kind,
+        "author": m.author.email if m.author_id and m.author else None,
+        "channel": m.channel,
+        "body": m.body,
+        "created_at": m.created_at,
+    }
+
+
+def event_json(e: Event) -> dict[str, object]:
+    return {
+        "id": e.pk,
+        "kind": e.kind,
+        "actor": e.actor.email if e.actor_id and e.actor else None,
+        "data": e.data,
+        "created_at": e.created_at,
+    }
+
+
+def work_order_json(w: WorkOrder) -> dict[str, object]:
+    return {
+        "ticket": w.ticket.number,
+        "state": w.state,
+        "scope": w.scope,
+        "requested_by": w.requested_by,
+        "estimate": w.estimate,
+        "decision_note": w.decision_note,
+        "scheduled_for": w.scheduled_for,
+        "approved_at": w.approved_at,
+        "done_at": w.done_at,
+        "created_at": w.created_at,
+        "updated_at": w.updated_at,
+    }

@@ -1,0 +1,265 @@
+"""Tickets in the REST API: thin adapters over tickets.services."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from ninja import Header, Query, Router, Schema
+
+from caredesk.api.schemas import (
+    AssignIn,
+    ErrorOut,
+    EscalateIn,
+    EventPage,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    PriorityIn,
+    StatusIn,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TriageOut,
+    WorkOrderIn,
+    WorkOrderOut,
+    event_json,
+    message_json,
+    ticket_json,
+    work_order_json,
+)
+from caredesk.core.errors import InvalidInput, NotFound
+from caredesk.core.pagination import keyset_page
+from caredesk.people import services as people
+from caredesk.people.models import Organization, User
+from caredesk.tickets import services, work_orders
+from caredesk.tickets.access import get_ticket, visible_messages, visible_tickets
+from caredesk.tickets.models import Event, Ticket, WorkOrder
+
+router = Router(tags=["tickets"])
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                                   409: ErrorOut, 422: ErrorOut}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _with_relations(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.select_related("assignee", "requester", "organization", "origin").prefetch_related(
+        "escalations"
+    )
+
+
+def _one(request: HttpRequest, number: str) -> Ticket:
+    return get_ticket(_user(request), number)
+
+
+def _fresh(ticket: Ticket) -> dict[str, object]:
+    return ticket_json(_with_relations(Ticket.objects.filter(pk=ticket.pk)).get())
+
+
+class TicketFilters(Schema):
+    type: str | None = None
+    team: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    organization: str | None = None
+    text: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+@router.get("/tickets", response={200: TicketPage, **ERRORS}, summary="List tickets")
+def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, object]:
+    """Newest first; filters combine; `next` is the cursor of the following page."""
+    tickets = visible_tickets(_user(request))
+    for name in ("type", "team", "status", "priority"):
+        value = getattr(filters, name)
+        if value:
+            tickets = tickets.filter(**{f"{name}_id" if name in ("type", "team") else name: value})
+    if filters.assignee:
+        if filters.assignee == "none":
+            tickets = tickets.filter(assignee__isnull=True)
+        else:
+            agent = User.objects.filter(email=filters.assignee.lower()).only("id").first()
+            tickets = tickets.filter(assignee_id=agent.pk if agent else 0)
+    if filters.organization:
+        org = Organization.objects.filter(key=filters.organization).only("id").first()
+        tickets = tickets.filter(organization_id=org.pk if org else 0)
+    if filters.text:
+        text = filters.text.strip()
+        tickets = tickets.filter(Q(number=text) | Q(subject__icontains=text))
+    rows, next_cursor = keyset_page(_with_relations(tickets), limit=filters.limit, cursor=filters.cursor)
+    return {"items": [ticket_json(t) for t in rows], "next": next_cursor}
+
+
+@router.post("/tickets", response={201: TicketOut, 200: TicketOut, **ERRORS}, summary="Open a case")
+def create_ticket(
+    request: HttpRequest,
+    payload: TicketIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> tuple[int, dict[str, object]]:
+    """Every inquiry opens a Customer Care case. A repeated `Idempotency-Key` answers the
+    case the first request opened, with status 200."""
+    actor = _user(request)
+    requester = organization = None
+    if actor.is_agent:
+        if payload.organization:
+            organization = Organization.objects.filter(key=payload.organization).first()
+            if organization is None:
+                raise InvalidInput(f"Unknown organization {payload.organization!r}.", field="organization")
+        if payload.requester:
+            requester = people.find_or_create_contact(
+                payload.requester, name=payload.requester_name, organization=organization
+            )
+    elif payload.requester or payload.organization:
+        raise InvalidInput("A customer opens requests for themselves only.", field="requester")
+    if idempotency_key and len(idempotency_key) > 200:
+        raise InvalidInput("The Idempotency-Key is longer than 200 characters.", field="Idempotency-Key")
+    if idempotency_key and (known := services.idempotent_ticket(actor, idempotency_key)):
+        return 200, _fresh(known)
+    ticket = services.open_case(
+        actor=actor,
+        subject=payload.subject,
+        description=payload.description,
+        channel=payload.channel,
+        requester=requester,
+        organization=organization,
+        priority=payload.priority,
+        environment=payload.environment,
+        idempotency_key=idempotency_key,
+    )
+    return 201, _fresh(ticket)
+
+
+@router.get("/tickets/{number}", response={200: TicketOut, **ERRORS}, summary="One ticket")
+def get_one(request: HttpRequest, number: str) -> dict[str, object]:
+    ticket = _with_relations(visible_tickets(_user(request))).filter(number=number).first()
+    if ticket is None:
+        raise NotFound(f"No ticket {number}.", field="number")
+    return ticket_json(ticket)
+
+
+@router.get("/tickets/{number}/messages", response={200: MessagePage, **ERRORS}, summary="Messages")
+def list_messages(
+    request: HttpRequest, number: str, limit: int | None = None, cursor: str | None = None
+) -> dict[str, object]:
+    """Oldest first. Customers see public replies only, never internal notes."""
+    ticket = _one(request, number)
+    rows, next_cursor = keyset_page(
+        visible_messages(_user(request), ticket).select_related("author"),
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
+    return {"items": [message_json(m) for m in rows], "next": next_cursor}
+
+
+@router.post("/tickets/{number}/replies", response={201: MessageOut, **ERRORS}, summary="Reply")
+def post_reply(request: HttpRequest, number: str, payload: MessageIn) -> tuple[int, dict[str, object]]:
+    message = services.reply(_one(request, number), actor=_user(request), body=payload.body)
+    return 201, message_json(message)
+
+
+@router.post("/tickets/{number}/notes", response={201: MessageOut, **ERRORS}, summary="Internal note")
+def post_note(request: HttpRequest, number: str, payload: MessageIn) -> tuple[int, dict[str, object]]:
+    message = services.add_note(_one(request, number), actor=_user(request), body=payload.body)
+    return 201, message_json(message)
+
+
+@router.post("/tickets/{number}/escalate", response={201: TicketOut, **ERRORS}, summary="Escalate a case")
+def post_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> tuple[int, dict[str, object]]:
+    """Opens the Technical Support or Project Coordination ticket; its `origin` is the case."""
+    escalated = services.escalate(
+        _one(request, number),
+        actor=_user(request),
+        to=payload.to,
+        reason=payload.reason,
+        category=payload.category,
+        priority=payload.priority,
+    )
+    return 201, _fresh(escalated)
+
+
+@router.get("/tickets/{number}/triage", response={200: TriageOut, **ERRORS}, summary="Triage suggestion")
+def get_triage(request: HttpRequest, number: str) -> dict[str, object]:
+    ticket = _one(request, number)
+    if not _user(request).is_agent:
+        raise NotFound(f"No triage for {number}.", field="number")
+    found = services.suggest_path(f"{ticket.subject}\n{ticket.description}")
+    return {"to": found.to, "category": found.category, "reason": found.reason}
+
+
+@router.post("/tickets/{number}/assign", response={200: TicketOut, **ERRORS}, summary="Assign")
+def post_assign(request: HttpRequest, number: str, payload: AssignIn) -> dict[str, object]:
+    actor = _user(request)
+    ticket = _one(request, number)
+    agent = None
+    if payload.agent:
+        agent = User.objects.filter(email=payload.agent.strip().lower(), is_active=True).first()
+        if agent is None or not agent.is_agent:
+            raise InvalidInput(f"No agent {payload.agent}.", field="agent")
+    return _fresh(services.assign(ticket, actor=actor, agent=agent))
+
+
+@router.post("/tickets/{number}/priority", response={200: TicketOut, **ERRORS}, summary="Set priority")
+def post_priority(request: HttpRequest, number: str, payload: PriorityIn) -> dict[str, object]:
+    ticket = services.set_priority(_one(request, number), actor=_user(request), priority=payload.priority)
+    return _fresh(ticket)
+
+
+@router.post("/tickets/{number}/status", response={200: TicketOut, **ERRORS}, summary="Set status")
+def post_status(request: HttpRequest, number: str, payload: StatusIn) -> dict[str, object]:
+    ticket = _one(request, number)
+    actor = _user(request)
+    if payload.status == "open" and ticket.status == "resolved":
+        services.reopen(ticket, actor=actor)
+    elif payload.status == "closed":
+        services.close(ticket, actor=actor)
+    else:
+        services.set_status(ticket, actor=actor, status=payload.status)
+    return _fresh(ticket)
+
+
+@router.get("/tickets/{number}/work-order", response={200: WorkOrderOut, **ERRORS}, summary="Work order")
+def get_work_order(request: HttpRequest, number: str) -> dict[str, object]:
+    ticket = _one(request, number)
+    order = WorkOrder.objects.filter(ticket=ticket).select_related("ticket").first()
+    if order is None:
+        raise NotFound(f"{number} has no work order.", field="number")
+    return work_order_json(order)
+
+
+@router.post("/tickets/{number}/work-order", response={200: WorkOrderOut, **ERRORS}, summary="Work order")
+def post_work_order(request: HttpRequest, number: str, payload: WorkOrderIn) -> dict[str, object]:
+    """`draft` creates or edits the order; `send`, `approve`, `decline`, `revise`, `schedule`
+    (with `scheduled_for`) and `done` move it along."""
+    ticket = _one(request, number)
+    actor = _user(request)
+    if payload.action == "draft":
+        order = work_orders.draft_work_order(
+            ticket, actor=actor, scope=payload.scope, requested_by=payload.requested_by,
+            estimate=payload.estimate,
+        )
+    else:
+        order = work_orders.move_work_order(
+            ticket, actor=actor, action=payload.action, note=payload.note,
+            scheduled_for=payload.scheduled_for,
+        )
+    return work_order_json(order)
+
+
+@router.get("/tickets/{number}/events", response={200: EventPage, **ERRORS}, summary="Events")
+def list_events(
+    request: HttpRequest, number: str, limit: int | None = None, cursor: str | None = None
+) -> dict[str, object]:
+    """The ticket's append-only history, oldest first (agents only: it holds internal notes)."""
+    ticket = _one(request, number)
+    if not _user(request).is_agent:
+        raise NotFound(f"No events for {number}.", field="number")
+    events = Event.objects.filter(ticket=ticket).select_related("actor")
+    rows, next_cursor = keyset_page(events, limit=limit, cursor=cursor, newest_first=False)
+    return {"items": [event_json(e) for e in rows], "next": next_cursor}

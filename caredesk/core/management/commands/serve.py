@@ -1,0 +1,77 @@
+"""`caredesk serve`: the production web server, with the worker alongside in embedded mode."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from caredesk.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Serve caredesk with gunicorn; without --web-only also run the background worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("CAREDESK_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("CAREDESK_PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("CAREDESK_WEB_WORKERS", str((os.cpu_count() or 1) * 2 + 1))),
+            help="web worker processes (default: 2 per core, plus one)",
+        )
+        parser.add_argument(
+            "--web-only", action="store_true", help="serve the web only (the scaled mode)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        children: list[subprocess.Popen[bytes]] = []
+        if not options["web_only"]:
+            # Embedded mode: the worker runs beside the web server and stops with it.
+            children.append(subprocess.Popen([sys.executable, "-m", "caredesk", "worker"]))
+        try:
+            self.stdout.write(
+                f"caredesk serving on http://{options['host']}:{options['port']}/ "
+                f"({options['workers']} workers, data in {settings.DATA_DIR})"
+            )
+            _Gunicorn(
+                {
+                    "bind": f"{options['host']}:{options['port']}",
+                    "workers": options["workers"],
+                    "worker_class": "sync",
+                    "accesslog": os.environ.get("CAREDESK_ACCESS_LOG") or None,
+                    "errorlog": "-",
+                    "loglevel": "warning",
+                    "timeout": 60,
+                    "keepalive": 5,
+                    "proc_name": "caredesk",
+                }
+            ).run()
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

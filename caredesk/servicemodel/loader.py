@@ -1,0 +1,604 @@
+"""Load, validate and export the service model file (TOML).
+
+Validation collects every problem, each naming the file, the key and what is wrong;
+a file with any problem changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from django.db import transaction
+from django.db.models import Model, ProtectedError
+
+from caredesk.servicemodel.choices import Channel, Priority, Role
+from caredesk.servicemodel.durations import format_duration, parse_duration
+from caredesk.servicemodel.models import (
+    WEEKDAYS,
+    Calendar,
+    Category,
+    ChannelTarget,
+    PriorityLevel,
+    ServiceSettings,
+    Team,
+    TicketCounter,
+    TicketType,
+)
+from caredesk.status.models import Component, ComponentStatus, Environment
+
+KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+ENV_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+INTERVAL = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+REQUIRED_TYPES = ("customer-care",)
+
+
+class ModelFileError(Exception):
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+@dataclass
+class _Checker:
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, path: str, problem: str) -> None:
+        self.problems.append(f"{path}: {problem}")
+
+    def table(self, data: dict[str, Any], path: str, *, required: bool = True) -> dict[str, Any]:
+        value = data.get(path.rsplit(".", 1)[-1])
+        if value is None:
+            if required:
+                self.fail(path, "is missing")
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, "must be a table")
+            return {}
+        return value
+
+    def get(
+        self,
+        data: dict[str, Any],
+        path: str,
+        kind: type | tuple[type, ...],
+        default: Any = ...,
+    ) -> Any:
+        name = path.rsplit(".", 1)[-1]
+        if name not in data:
+            if default is ...:
+                self.fail(path, "is missing")
+                return None
+            return default
+        value = data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.fail(path, f"must be {names.replace('str', 'a string').replace('list', 'a list')}, not {value!r}")
+            return None
+        return value
+
+    def duration(self, data: dict[str, Any], path: str) -> Any:
+        text = self.get(data, path, str)
+        if text is None:
+            return None
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            self.fail(path, str(exc))
+            return None
+
+    def ref(self, value: Any, known: dict[str, Any] | set[str], path: str, what: str) -> None:
+        if value is not None and value not in known:
+            self.fail(path, f"names the unknown {what} {value!r} (known: {', '.join(sorted(known)) or 'none'})")
+
+    def choice(self, value: Any, allowed: list[str], path: str) -> None:
+        if value is not None and value not in allowed:
+            self.fail(path, f"is {value!r}; use one of {', '.join(allowed)}")
+
+    def keys(self, table: dict[str, Any], path: str, pattern: re.Pattern[str] = KEY) -> None:
+        for key in table:
+            if not pattern.match(key):
+                self.fail(f"{path}.{key}", "is not a valid key (lowercase words joined by hyphens)")
+
+
+def _check_hours(c: _Checker, cal: dict[str, Any], path: str) -> dict[str, list[str]]:
+    hours: dict[str, list[str]] = {}
+    for day in WEEKDAYS:
+        spans = c.get(cal, f"{path}.{day}", list, [])
+        hours[day] = []
+        previous_end = -1
+        for i, span in enumerate(spans or []):
+            where = f"{path}.{day}[{i}]"
+            m = INTERVAL.match(span) if isinstance(span, str) else None
+            if not m:
+                c.fail(where, f'{span!r} is not an interval like "07:00-24:00"')
+                continue
+            h1, m1, h2, m2 = (int(g) for g in m.groups())
+            start, end = h1 * 60 + m1, h2 * 60 + m2
+            if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
+                c.fail(where, f"{span!r} is not a time of day (24:00 is the latest end)")
+            elif end <= start:
+                c.fail(where, f"{span!r} ends before it starts")
+            elif start < previous_end:
+                c.fail(where, f"{span!r} overlaps the interval before it; list intervals in order")
+            else:
+                previous_end = end
+                hours[day].append(span)
+    unknown = set(cal) - {*WEEKDAYS, "name", "time_zone", "holidays"}
+    for key in sorted(unknown):
+        c.fail(f"{path}.{key}", "is not a calendar field (use mon … sun, name, time_zone, holidays)")
+    return hours
+
+
+def _check_zone(c: _Checker, value: Any, path: str) -> None:
+    if value is None:
+        return
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        c.fail(path, f"{value!r} is not a time zone (for example America/New_York)")
+
+
+def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Check a parsed model file; answer the normalized model and the problems found."""
+    c = _Checker()
+    out: dict[str, Any] = {}
+
+    org = c.table(data, "organization")
+    out["organization"] = {
+        "name": c.get(org, "organization.name", str),
+        "time_zone": c.get(org, "organization.time_zone", str),
+        "email": c.get(org, "organization.email", str, ""),
+        "phone": c.get(org, "organization.phone", str, ""),
+        "status_page": c.get(org, "organization.status_page", str, ""),
+    }
+    _check_zone(c, out["organization"]["time_zone"], "organization.time_zone")
+
+    calendars = c.table(data, "calendars")
+    c.keys(calendars, "calendars")
+    out["calendars"] = {}
+    for key, cal in calendars.items():
+        path = f"calendars.{key}"
+        if not isinstance(cal, dict):
+            c.fail(path, "must be a table")
+            continue
+        zone = c.get(cal, f"{path}.time_zone", str)
+        _check_zone(c, zone, f"{path}.time_zone")
+        holidays = c.get(cal, f"{path}.holidays", list, [])
+        for i, day in enumerate(holidays or []):
+            if not (isinstance(day, str) and DATE.match(day)):
+                c.fail(f"{path}.holidays[{i}]", f'{day!r} is not a date like "2026-12-25"')
+        out["calendars"][key] = {
+            "name": c.get(cal, f"{path}.name", str),
+            "time_zone": zone,
+            "holidays": holidays or [],
+            "hours": _check_hours(c, cal, path),
+        }
+    cal_keys = set(out["calendars"])
+
+    roles = [r.value for r in Role if r is not Role.CUSTOMER]
+    teams = c.table(data, "teams")
+    c.keys(teams, "teams")
+    out["teams"] = {}
+    for key, team in teams.items():
+        path = f"teams.{key}"
+        if not isinstance(team, dict):
+            c.fail(path, "must be a table")
+            continue
+        item = {
+            "name": c.get(team, f"{path}.name", str),
+            "role": c.get(team, f"{path}.role", str),
+            "email": c.get(team, f"{path}.email", str, ""),
+            "calendar": c.get(team, f"{path}.calendar", str),
+            "covers": c.get(team, f"{path}.covers", bool, False),
+            "description": c.get(team, f"{path}.description", str, ""),
+        }
+        c.choice(item["role"], roles, f"{path}.role")
+        c.ref(item["calendar"], cal_keys, f"{path}.calendar", "calendar")
+        out["teams"][key] = item
+
+    types = c.table(data, "ticket_types")
+    c.keys(types, "ticket_types")
+    out["ticket_types"] = {}
+    for key, tt in types.items():
+        path = f"ticket_types.{key}"
+        if not isinstance(tt, dict):
+            c.fail(path, "must be a table")
+            continue
+        item = {
+            "name": c.get(tt, f"{path}.name", str),
+            "number_format": c.get(tt, f"{path}.number_format", str),
+            "first_number": c.get(tt, f"{path}.first_number", int),
+            "team": c.get(tt, f"{path}.team", str),
+            "escalation": c.get(tt, f"{path}.escalation", bool, False),
+            "subjects": c.get(tt, f"{path}.subjects", list, []),
+            "triage_keywords": c.get(tt, f"{path}.triage_keywords", list, []),
+        }
+        fmt = item["number_format"]
+        if fmt is not None and fmt.count("{n}") != 1:
+            c.fail(f"{path}.number_format", f'{fmt!r} must hold "{{n}}" exactly once, like "CASE-{{n}}"')
+        if item["first_number"] is not None and item["first_number"] < 0:
+            c.fail(f"{path}.first_number", "must not be negative")
+        c.ref(item["team"], teams, f"{path}.team", "team")
+        out["ticket_types"][key] = item
+    for key in REQUIRED_TYPES:
+        if types and key not in types:
+            c.fail(f"ticket_types.{key}", "is missing: every inquiry opens a Customer Care case")
+    formats = [t["number_format"] for t in out["ticket_types"].values() if t["number_format"]]
+    if len(formats) != len(set(formats)):
+        c.fail("ticket_types", "two ticket types share a number_format; their numbers would collide")
+
+    categories = c.table(data, "categories", required=False)
+    c.keys(categories, "categories")
+    out["categories"] = {}
+    for key, cat in categories.items():
+        path = f"categories.{key}"
+        if not isinstance(cat, dict):
+            c.fail(path, "must be a table")
+            continue
+        item = {
+            "name": c.get(cat, f"{path}.name", str),
+            "ticket_type": c.get(cat, f"{path}.ticket_type", str),
+            "work_order": c.get(cat, f"{path}.work_order", bool, False),
+            "description": c.get(cat, f"{path}.description", str, ""),
+            "keywords": c.get(cat, f"{path}.keywords", list, []),
+        }
+        c.ref(item["ticket_type"], types, f"{path}.ticket_type", "ticket type")
+        out["categories"][key] = item
+
+    priorities = c.table(data, "priorities")
+    out["priorities"] = {}
+    for key in [p.value for p in Priority]:
+        if key not in priorities:
+            c.fail(f"priorities.{key}", "is missing (every priority needs its escalation target)")
+    for key, pr in priorities.items():
+        path = f"priorities.{key}"
+        c.choice(key, [p.value for p in Priority], path)
+        if not isinstance(pr, dict):
+            c.fail(path, "must be a table")
+            continue
+        item = {
+            "name": c.get(pr, f"{path}.name", str),
+            "rank": c.get(pr, f"{path}.rank", int),
+            "escalation_target": c.duration(pr, f"{path}.escalation_target"),
+            "escalation_calendar": c.get(pr, f"{path}.escalation_calendar", str),
+            "emergency_escalation_target": c.duration(pr, f"{path}.emergency_escalation_target"),
+        }
+        c.ref(item["escalation_calendar"], cal_keys, f"{path}.escalation_calendar", "calendar")
+        out["priorities"][key] = item
+
+    channels = c.table(data, "channels")
+    out["channels"] = {}
+    for key in [ch.value for ch in Channel]:
+        if key not in channels:
+            c.fail(f"channels.{key}", "is missing (every channel needs its first-response target)")
+    for key, ch in channels.items():
+        path = f"channels.{key}"
+        c.choice(key, [ch.value for ch in Channel], path)
+        if not isinstance(ch, dict):
+            c.fail(path, "must be a table")
+            continue
+        item = {
+            "name": c.get(ch, f"{path}.name", str),
+            "first_response_target": c.duration(ch, f"{path}.first_response_target"),
+            "first_response_calendar": c.get(ch, f"{path}.first_response_calendar", str),
+        }
+        c.ref(item["first_response_calendar"], cal_keys, f"{path}.first_response_calendar", "calendar")
+        out["channels"][key] = item
+
+    sla = c.table(data, "sla")
+    out["sla"] = {
+        "default_priority": c.get(sla, "sla.default_priority", str, "medium"),
+        "warning_ratio": c.get(sla, "sla.warning_ratio", (float, int), 0.8),
+        "pause_when_waiting": c.get(sla, "sla.pause_when_waiting", list, []),
+        "emergency_calendar": c.get(sla, "sla.emergency_calendar", str, None),
+    }
+    c.choice(out["sla"]["default_priority"], [p.value for p in Priority], "sla.default_priority")
+    ratio = out["sla"]["warning_ratio"]
+    if ratio is not None and not 0 < ratio < 1:
+        c.fail("sla.warning_ratio", f"is {ratio}; give a fraction between 0 and 1, like 0.8")
+    for i, target in enumerate(out["sla"]["pause_when_waiting"] or []):
+        c.choice(target, ["first_response", "escalation"], f"sla.pause_when_waiting[{i}]")
+    c.ref(out["sla"]["emergency_calendar"], cal_keys, "sla.emergency_calendar", "calendar")
+
+    page = c.table(data, "status_page", required=False)
+    out["status_page"] = {
+        "name": c.get(page, "status_page.name", str, ""),
+        "url": c.get(page, "status_page.url", str, ""),
+    }
+    environments = c.table(data, "environments", required=False)
+    c.keys(environments, "environments", ENV_KEY)
+    out["environments"] = {}
+    statuses = [s.value for s in ComponentStatus]
+    for key, env in environments.items():
+        path = f"environments.{key}"
+        if not isinstance(env, dict):
+            c.fail(path, "must be a table")
+            continue
+        components = []
+        names: set[str] = set()
+        for i, comp in enumerate(c.get(env, f"{path}.components", list, []) or []):
+            where = f"{path}.components[{i}]"
+            if not isinstance(comp, dict):
+                c.fail(where, "must be a table like { name = \"API\", version = \"12.0\" }")
+                continue
+            item = {
+                "name": c.get(comp, f"{where}.name", str),
+                "version": c.get(comp, f"{where}.version", str, ""),
+                "description": c.get(comp, f"{where}.description", str, ""),
+                "group": c.get(comp, f"{where}.group", str, ""),
+                "status": c.get(comp, f"{where}.status", str, "operational"),
+            }
+            c.choice(item["status"], statuses, f"{where}.status")
+            if item["name"] in names:
+                c.fail(f"{where}.name", f"{item['name']!r} appears twice in {key}")
+            names.add(item["name"])
+            components.append(item)
+        out["environments"][key] = {
+            "name": c.get(env, f"{path}.name", str, key),
+            "description": c.get(env, f"{path}.description", str, ""),
+            "components": components,
+        }
+
+    known = {"organization", "calendars", "teams", "ticket_types", "categories", "priorities",
+             "channels", "sla", "status_page", "environments"}
+    for key in sorted(set(data) - known):
+        c.fail(key, f"is not a section of the service model (known: {', '.join(sorted(known))})")
+    return out, c.problems
+
+
+def read(path: Path | str) -> dict[str, Any]:
+    """Parse and validate a model file; raise ModelFileError naming every problem."""
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(source, ["no such file"]) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ModelFileError(source, [f"is not valid TOML: {exc}"]) from None
+    model, problems = validate(data)
+    if problems:
+        raise ModelFileError(source, problems)
+    return model
+
+
+def _sync(model: type[Model], wanted: dict[str, dict[str, Any]], source: str, section: str) -> None:
+    """Make the table hold exactly `wanted`; refuse to drop rows that are still in use."""
+    for key, fields in wanted.items():
+        model._default_manager.update_or_create(pk=key, defaults=fields)
+    stale = model._default_manager.exclude(pk__in=list(wanted))
+    for obj in stale:
+        try:
+            obj.delete()
+        except ProtectedError:
+            raise ModelFileError(
+                source, [f"{section}.{obj.pk}: is missing from the file but still in use; keep it"]
+            ) from None
+
+
+@transaction.atomic
+def apply(model: dict[str, Any], *, source: str = "model") -> None:
+    """Write a validated model into the database, all or nothing."""
+    for key, cal in model["calendars"].items():
+        Calendar.objects.update_or_create(pk=key, defaults=cal)
+    _sync(
+        Team,
+        {
+            key: {**{k: v for k, v in t.items() if k != "calendar"}, "calendar_id": t["calendar"],
+                  "position": i}
+            for i, (key, t) in enumerate(model["teams"].items())
+        },
+        source,
+        "teams",
+    )
+    _sync(
+        TicketType,
+        {
+            key: {**{k: v for k, v in t.items() if k != "team"}, "team_id": t["team"], "position": i}
+            for i, (key, t) in enumerate(model["ticket_types"].items())
+        },
+        source,
+        "ticket_types",
+    )
+    for key, tt in model["ticket_types"].items():
+        counter, created = TicketCounter.objects.get_or_create(
+            ticket_type_id=key, defaults={"next_number": tt["first_number"]}
+        )
+        # Numbers only move forward: a higher first number skips ahead, a lower one never reuses.
+        if not created and counter.next_number < tt["first_number"]:
+            counter.next_number = tt["first_number"]
+            counter.save()
+    _sync(
+        Category,
+        {
+            key: {**{k: v for k, v in cat.items() if k != "ticket_type"},
+                  "ticket_type_id": cat["ticket_type"], "position": i}
+            for i, (key, cat) in enumerate(model["categories"].items())
+        },
+        source,
+        "categories",
+    )
+    for key, pr in model["priorities"].items():
+        PriorityLevel.objects.update_or_create(
+            pk=key,
+            defaults={
+                "name": pr["name"],
+                "rank": pr["rank"],
+                "escalation_target": pr["escalation_target"],
+                "escalation_calendar_id": pr["escalation_calendar"],
+                "emergency_escalation_target": pr["emergency_escalation_target"],
+            },
+        )
+    for key, ch in model["channels"].items():
+        ChannelTarget.objects.update_or_create(
+            pk=key,
+            defaults={
+                "name": ch["name"],
+                "first_response_target": ch["first_response_target"],
+                "first_response_calendar_id": ch["first_response_calendar"],
+            },
+        )
+    org, sla, page = model["organization"], model["sla"], model["status_page"]
+    settings_row = ServiceSettings.objects.first() or ServiceSettings()
+    settings_row.name = org["name"]
+    settings_row.time_zone = org["time_zone"]
+    settings_row.email = org["email"]
+    settings_row.phone = org["phone"]
+    settings_row.status_page = org["status_page"]
+    settings_row.default_priority = sla["default_priority"]
+    settings_row.warning_ratio = float(sla["warning_ratio"])
+    settings_row.pause_when_waiting = sla["pause_when_waiting"]
+    settings_row.emergency_calendar_id = sla["emergency_calendar"]
+    settings_row.status_page_name = page["name"]
+    settings_row.status_page_url = page["url"]
+    settings_row.save()
+    for position, (key, env) in enumerate(model["environments"].items()):
+        Environment.objects.update_or_create(
+            pk=key, defaults={"name": env["name"], "description": env["description"], "position": position}
+        )
+        for i, comp in enumerate(env["components"]):
+            Component.objects.update_or_create(
+                environment_id=key,
+                name=comp["name"],
+                defaults={
+                    "version": comp["version"],
+                    "description": comp["description"],
+                    "group_name": comp["group"],
+                    "status": comp["status"],
+                    "position": i,
+                },
+            )
+        Component.objects.filter(environment_id=key).exclude(
+            name__in=[comp["name"] for comp in env["components"]]
+        ).delete()
+    for stale_env in Environment.objects.exclude(pk__in=list(model["environments"])):
+        try:
+            stale_env.delete()
+        except ProtectedError:
+            raise ModelFileError(
+                source, [f"environments.{stale_env.pk}: is missing from the file but still in use"]
+            ) from None
+    # Calendars go last: a team or priority may have just stopped using one.
+    for stale_cal in Calendar.objects.exclude(pk__in=list(model["calendars"])):
+        try:
+            stale_cal.delete()
+        except ProtectedError:
+            raise ModelFileError(
+                source, [f"calendars.{stale_cal.pk}: is missing from the file but still in use"]
+            ) from None
+
+
+def load(path: Path | str) -> None:
+    apply(read(path), source=str(path))
+
+
+def is_loaded() -> bool:
+    return TicketType.objects.exists()
+
+
+def export() -> dict[str, Any]:
+    """The model in force, in the file's shape: `apply(validate(export()))` changes nothing."""
+    s = ServiceSettings.current()
+    hours: Callable[[Calendar], dict[str, list[str]]] = lambda cal: {
+        day: list(cal.hours.get(day, [])) for day in WEEKDAYS
+    }
+    return {
+        "organization": {
+            "name": s.name,
+            "time_zone": s.time_zone,
+            "email": s.email,
+            "phone": s.phone,
+            "status_page": s.status_page,
+        },
+        "calendars": {
+            cal.key: {"name": cal.name, "time_zone": cal.time_zone, "holidays": list(cal.holidays), **hours(cal)}
+            for cal in Calendar.objects.order_by("key")
+        },
+        "teams": {
+            t.key: {
+                "name": t.name,
+                "role": t.role,
+                "email": t.email,
+                "calendar": t.calendar_id,
+                "covers": t.covers,
+                "description": t.description,
+            }
+            for t in Team.objects.all()
+        },
+        "ticket_types": {
+            t.key: {
+                "name": t.name,
+                "number_format": t.number_format,
+                "first_number": t.first_number,
+                "team": t.team_id,
+                "escalation": t.escalation,
+                "subjects": list(t.subjects),
+                "triage_keywords": list(t.triage_keywords),
+            }
+            for t in TicketType.objects.all()
+        },
+        "categories": {
+            c.key: {
+                "name": c.name,
+                "ticket_type": c.ticket_type_id,
+                "work_order": c.work_order,
+                "description": c.description,
+                "keywords": list(c.keywords),
+            }
+            for c in Category.objects.all()
+        },
+        "priorities": {
+            p.key: {
+                "name": p.name,
+                "rank": p.rank,
+                "escalation_target": format_duration(p.escalation_target),
+                "escalation_calendar": p.escalation_calendar_id,
+                "emergency_escalation_target": format_duration(p.emergency_escalation_target),
+            }
+            for p in PriorityLevel.objects.all()
+        },
+        "channels": {
+            ch.key: {
+                "name": ch.name,
+                "first_response_target": format_duration(ch.first_response_target),
+                "first_response_calendar": ch.first_response_calendar_id,
+            }
+            for ch in ChannelTarget.objects.all()
+        },
+        "sla": {
+            "default_priority": s.default_priority,
+            "warning_ratio": s.warning_ratio,
+            "pause_when_waiting": list(s.pause_when_waiting),
+            **({"emergency_calendar": s.emergency_calendar_id} if s.emergency_calendar_id else {}),
+        },
+        "status_page": {"name": s.status_page_name, "url": s.status_page_url},
+        "environments": {
+            env.key: {
+                "name": env.name,
+                "description": env.description,
+                "components": [
+                    {
+                        "name": comp.name,
+                        "version": comp.version,
+                        "description": comp.description,
+                        "group": comp.group_name,
+                        "status": comp.status,
+                    }
+                    for comp in env.components.order_by("position", "name")
+                ],
+            }
+            for env in Environment.objects.prefetch_related("components")
+        },
+    }
+
+
+def export_toml() -> str:
+    return tomli_w.dumps(export())
