@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Schema
+from ninja import Header, Query, Router, Schema, Status
 
 from caredesk.api.schemas import (
     AssignIn,
@@ -101,7 +101,7 @@ def create_ticket(
     request: HttpRequest,
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
-) -> tuple[int, dict[str, object]]:
+) -> Status[dict[str, object]]:
     """Every inquiry opens a Customer Care case. A repeated `Idempotency-Key` answers the
     case the first request opened, with status 200."""
     actor = _user(request)
@@ -120,7 +120,7 @@ def create_ticket(
     if idempotency_key and len(idempotency_key) > 200:
         raise InvalidInput("The Idempotency-Key is longer than 200 characters.", field="Idempotency-Key")
     if idempotency_key and (known := services.idempotent_ticket(actor, idempotency_key)):
-        return 200, _fresh(known)
+        return Status(200, _fresh(known))
     ticket = services.open_case(
         actor=actor,
         subject=payload.subject,
@@ -132,7 +132,7 @@ def create_ticket(
         environment=payload.environment,
         idempotency_key=idempotency_key,
     )
-    return 201, _fresh(ticket)
+    return Status(201, _fresh(ticket))
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, **ERRORS}, summary="One ticket")
@@ -159,19 +159,19 @@ def list_messages(
 
 
 @router.post("/tickets/{number}/replies", response={201: MessageOut, **ERRORS}, summary="Reply")
-def post_reply(request: HttpRequest, number: str, payload: MessageIn) -> tuple[int, dict[str, object]]:
+def post_reply(request: HttpRequest, number: str, payload: MessageIn) -> Status[dict[str, object]]:
     message = services.reply(_one(request, number), actor=_user(request), body=payload.body)
-    return 201, message_json(message)
+    return Status(201, message_json(message))
 
 
 @router.post("/tickets/{number}/notes", response={201: MessageOut, **ERRORS}, summary="Internal note")
-def post_note(request: HttpRequest, number: str, payload: MessageIn) -> tuple[int, dict[str, object]]:
+def post_note(request: HttpRequest, number: str, payload: MessageIn) -> Status[dict[str, object]]:
     message = services.add_note(_one(request, number), actor=_user(request), body=payload.body)
-    return 201, message_json(message)
+    return Status(201, message_json(message))
 
 
 @router.post("/tickets/{number}/escalate", response={201: TicketOut, **ERRORS}, summary="Escalate a case")
-def post_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> tuple[int, dict[str, object]]:
+def post_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> Status[dict[str, object]]:
     """Opens the Technical Support or Project Coordination ticket; its `origin` is the case."""
     escalated = services.escalate(
         _one(request, number),
@@ -181,7 +181,7 @@ def post_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> tup
         category=payload.category,
         priority=payload.priority,
     )
-    return 201, _fresh(escalated)
+    return Status(201, _fresh(escalated))
 
 
 @router.get("/tickets/{number}/triage", response={200: TriageOut, **ERRORS}, summary="Triage suggestion")

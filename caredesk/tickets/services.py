@@ -36,7 +36,7 @@ MAX_SUBJECT = 300
 # --- helpers -------------------------------------------------------------------------
 
 
-def record(ticket: Ticket, kind: str, *, actor: User | None, at: datetime, **data: Any) -> Event:
+def record(ticket: Ticket, kind: str, /, *, actor: User | None, at: datetime, **data: Any) -> Event:
     return Event.objects.create(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
 
 
