@@ -32,12 +32,22 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     readonly_fields = ["last_login", "date_joined"]
-    add_fieldsets = ((None, {"fields": ("email", "role", "team", "organization", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"fields": ("email", "role", "team", "organization", "password1", "password2")}),
+    )
     filter_horizontal = ["groups"]
 
 
 @admin.register(models.ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "scope", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "user",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     list_select_related = ["user"]
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]

@@ -14,7 +14,9 @@ class CalendarAdmin(admin.ModelAdmin):
 
     @admin.display(description="hours")
     def week(self, obj: models.Calendar) -> str:
-        return "; ".join(f"{day} {', '.join(spans) or 'closed'}" for day, spans in obj.hours.items())
+        return "; ".join(
+            f"{day} {', '.join(spans) or 'closed'}" for day, spans in obj.hours.items()
+        )
 
 
 @admin.register(models.Team)
@@ -46,8 +48,14 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(models.PriorityLevel)
 class PriorityAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "rank", "escalation_target", "escalation_calendar",
-                    "emergency_escalation_target"]
+    list_display = [
+        "key",
+        "name",
+        "rank",
+        "escalation_target",
+        "escalation_calendar",
+        "emergency_escalation_target",
+    ]
 
 
 @admin.register(models.ChannelTarget)

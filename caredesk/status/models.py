@@ -28,7 +28,9 @@ class Environment(models.Model):
 
 
 class Component(models.Model):
-    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="components")
+    environment = models.ForeignKey(
+        Environment, on_delete=models.CASCADE, related_name="components"
+    )
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=50, blank=True)
     status = models.CharField(

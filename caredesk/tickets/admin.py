@@ -14,7 +14,7 @@ class EventInline(admin.TabularInline):
     model = models.Event
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor", "data"]
+    fields = ("created_at", "kind", "actor", "data")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -23,8 +23,17 @@ class EventInline(admin.TabularInline):
 
 @admin.register(models.Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["number", "subject", "type", "status", "priority", "team", "assignee",
-                    "organization", "created_at"]
+    list_display = [
+        "number",
+        "subject",
+        "type",
+        "status",
+        "priority",
+        "team",
+        "assignee",
+        "organization",
+        "created_at",
+    ]
     list_filter = ["type", "status", "priority", "team", "channel"]
     search_fields = ["number", "subject"]
     list_select_related = ["type", "team", "assignee", "organization"]

@@ -169,3 +169,6 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")
         ]
+
+    def __str__(self) -> str:
+        return self.key

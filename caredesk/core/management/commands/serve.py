@@ -33,7 +33,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("CAREDESK_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("CAREDESK_PORT", "8000")))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("CAREDESK_PORT", "8000"))
+        )
         parser.add_argument(
             "--workers",
             type=int,

@@ -38,5 +38,7 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        where = user.team.name if user.team else (user.organization.name if user.organization else "")
+        where = (
+            user.team.name if user.team else (user.organization.name if user.organization else "")
+        )
         self.stdout.write(f"Added {user.email} ({user.role}{', ' + where if where else ''}).")
