@@ -1,8 +1,11 @@
 from django.urls import path
 
-from caredesk.desk import views
+from caredesk.desk import ticket, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("new/", views.new_case, name="new"),
+    path("tickets/<str:number>/", ticket.detail, name="ticket"),
+    path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
 ]

@@ -1,0 +1,186 @@
+"""Forms of the agent desk; each one feeds one service call."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Q
+
+from caredesk.people.models import Organization, User
+from caredesk.portal.web import Form
+from caredesk.servicemodel.choices import AGENT_ROLES, EMERGENCY_TEAM, Channel, Priority, Role
+from caredesk.servicemodel.models import Category, TicketType
+from caredesk.status.models import Environment
+from caredesk.tickets.models import Ticket, WorkOrder
+from caredesk.tickets.states import Status
+from caredesk.tickets.work_orders import MOVES
+
+
+class QueueFilterForm(Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.SearchInput(
+            attrs={"placeholder": "Ticket number or words of the subject", "autocomplete": "off"}
+        ),
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any open status"), *Status.choices], label="Status"
+    )
+    priority = forms.ChoiceField(
+        required=False, choices=[("", "Any priority"), *Priority.choices], label="Priority"
+    )
+
+
+class BodyForm(Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReplyForm(BodyForm):
+    prefix = "reply"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = "Reply to the customer (sent by email)"
+
+
+class NoteForm(BodyForm):
+    prefix = "note"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = "Internal note (agents only)"
+
+
+class EscalateForm(Form):
+    prefix = "escalate"
+    to = forms.ChoiceField(label="Escalation path", widget=forms.RadioSelect)
+    category = forms.ChoiceField(
+        required=False,
+        label="Project Coordination category",
+        help_text="Needed for Project Coordination; Platform Changes and Creation Requests"
+        " need a Work Order.",
+    )
+    reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 3}), help_text="Why it goes there."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["to"]).choices = [
+            (t.key, t.name) for t in TicketType.objects.filter(escalation=True)
+        ]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", "—")] + [
+            (c.key, f"{c.name} (Work Order)" if c.work_order else c.name)
+            for c in Category.objects.all()
+        ]
+
+
+def eligible_agents(ticket: Ticket) -> list[User]:
+    """Agents who may work the ticket: its team, and Emergency Care (see services.may_work)."""
+    return list(
+        User.objects.filter(is_active=True, role__in=AGENT_ROLES)
+        .filter(Q(team_id=ticket.team_id) | Q(team_id=EMERGENCY_TEAM) | Q(role=Role.EMERGENCY))
+        .select_related("team")
+        .order_by("team__position", "name", "email")
+    )
+
+
+class AssignForm(Form):
+    prefix = "assign"
+    # A plain value, not a choice: the service decides who may work the ticket and says why.
+    agent = forms.CharField(required=False, label="Assign to", widget=forms.Select)
+
+    def __init__(self, *args: Any, agents: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].widget.choices = [("", "Unassigned")] + [
+            (str(a.pk), f"{a.display_name} ({a.team.name if a.team else a.get_role_display()})")
+            for a in agents
+        ]
+
+
+class PriorityForm(Form):
+    prefix = "priority"
+    priority = forms.ChoiceField(choices=Priority.choices, label="Priority")
+
+
+STATUS_ACTIONS = {
+    "open": "Mark open",
+    "waiting_on_customer": "Wait on customer",
+    "resolved": "Resolve",
+    "closed": "Close",
+    "reopen": "Reopen",
+}
+
+
+class StatusForm(Form):
+    prefix = "status"
+    action = forms.ChoiceField(choices=list(STATUS_ACTIONS.items()))
+
+
+class WorkOrderForm(Form):
+    prefix = "wo"
+    scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Scope")
+    requested_by = forms.CharField(required=False, max_length=200, label="Requested by")
+    estimate = forms.CharField(
+        required=False, max_length=100, label="Estimate", help_text="For example “3 days”."
+    )
+
+
+class WorkOrderMoveForm(Form):
+    prefix = "wom"
+    action = forms.ChoiceField(choices=[(a, a) for a in MOVES])
+    note = forms.CharField(required=False, label="Decision note")
+    scheduled_for = forms.DateTimeField(
+        required=False,
+        label="Scheduled for",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+WORK_ORDER_BUTTONS = {
+    "send": "Send for approval",
+    "approve": "Record approval",
+    "decline": "Record decline",
+    "revise": "Revise",
+    "schedule": "Schedule",
+    "done": "Mark done",
+}
+
+
+def work_order_actions(order: WorkOrder | None) -> list[tuple[str, str]]:
+    if order is None:
+        return []
+    return [
+        (a, WORK_ORDER_BUTTONS[a]) for a, (sources, _) in MOVES.items() if order.state in sources
+    ]
+
+
+class NewCaseForm(Form):
+    requester_email = forms.EmailField(
+        label="Caller's email",
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    requester_name = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Caller's name",
+        help_text="For a new contact; known contacts keep their name.",
+    )
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.all(),
+        required=False,
+        empty_label="From the email's domain",
+        label="Organization",
+    )
+    subject = forms.CharField(max_length=300)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM)
+    environment = forms.ModelChoiceField(
+        queryset=Environment.objects.all(), required=False, empty_label="—"
+    )
+    channel = forms.ChoiceField(
+        choices=[(Channel.PHONE, "Phone"), (Channel.EMAIL, "Email")], initial=Channel.PHONE
+    )

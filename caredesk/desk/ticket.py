@@ -1,0 +1,268 @@
+"""The desk's ticket page and its actions. Every action is a form feeding one service call;
+refusals show as form errors, successes redirect back to the page (POST-redirect-GET)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from caredesk.core.errors import DomainError, InvalidInput
+from caredesk.desk import timeline
+from caredesk.desk.forms import (
+    STATUS_ACTIONS,
+    AssignForm,
+    EscalateForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+    WorkOrderForm,
+    WorkOrderMoveForm,
+    eligible_agents,
+    work_order_actions,
+)
+from caredesk.people.models import User
+from caredesk.portal.web import page, show_error, user_of
+from caredesk.servicemodel.choices import Channel
+from caredesk.tickets import services, work_orders
+from caredesk.tickets.access import visible_messages, visible_tickets
+from caredesk.tickets.models import Ticket, WorkOrder
+from caredesk.tickets.states import ACTIVE, Status, can_move
+
+
+def load(user: User, number: str) -> Ticket:
+    ticket = (
+        visible_tickets(user)
+        .select_related(
+            "type",
+            "team",
+            "assignee",
+            "requester",
+            "organization",
+            "environment",
+            "category",
+            "origin",
+        )
+        .filter(number=number)
+        .first()
+    )
+    if ticket is None:
+        raise Http404(f"No ticket {number}.")
+    return ticket
+
+
+def _needs_work_order(ticket: Ticket) -> bool:
+    return bool(ticket.category and ticket.category.work_order)
+
+
+def _status_choices(ticket: Ticket) -> list[tuple[str, str]]:
+    choices = []
+    for action, label in STATUS_ACTIONS.items():
+        if action == "reopen":
+            ok = ticket.status == Status.RESOLVED
+        elif action == "open":
+            ok = ticket.status != Status.RESOLVED and can_move(ticket.status, Status.OPEN)
+        else:
+            ok = can_move(ticket.status, action)
+        if ok:
+            choices.append((action, label))
+    return choices
+
+
+def _render(
+    request: HttpRequest, ticket: Ticket, bound: forms.Form | None = None, status: int = 200
+) -> HttpResponse:
+    user = user_of(request)
+    agents = eligible_agents(ticket)
+    order = WorkOrder.objects.filter(ticket=ticket).first() if _needs_work_order(ticket) else None
+    suggestion = None
+    if ticket.is_case and ticket.status in ACTIVE:
+        suggestion = services.suggest_path(f"{ticket.subject}\n{ticket.description}")
+    forms_by_prefix: dict[str, forms.Form] = {
+        "reply": ReplyForm(),
+        "note": NoteForm(),
+        "escalate": EscalateForm(
+            initial={"to": suggestion.to, "category": suggestion.category} if suggestion else None
+        ),
+        "assign": AssignForm(agents=agents, initial={"agent": ticket.assignee_id or ""}),
+        "priority": PriorityForm(initial={"priority": ticket.priority}),
+        "wo": WorkOrderForm(
+            initial={
+                "scope": order.scope,
+                "requested_by": order.requested_by,
+                "estimate": order.estimate,
+            }
+            if order
+            else {"requested_by": ticket.requester.display_name if ticket.requester else ""}
+        ),
+    }
+    if bound is not None and bound.prefix:
+        forms_by_prefix[bound.prefix] = bound
+    events = list(ticket.events.select_related("actor"))
+    conversation = list(
+        visible_messages(user, ticket).select_related("author").prefetch_related("attachments")
+    )
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
+        "timeline": timeline.build(conversation, events),
+        "suggestion": suggestion,
+        "can_escalate": ticket.is_case and ticket.status in ACTIVE,
+        "may_take": services.may_work(user, ticket) and ticket.assignee_id != user.pk,
+        "status_choices": _status_choices(ticket),
+        "needs_work_order": _needs_work_order(ticket),
+        "work_order": order,
+        "work_order_actions": work_order_actions(order),
+        "move_form": bound if isinstance(bound, WorkOrderMoveForm) else WorkOrderMoveForm(),
+        "refused": _refusal(bound),
+        **{f"{prefix}_form": form for prefix, form in forms_by_prefix.items()},
+    }
+    return render(request, "desk/ticket.html", context, status=status)
+
+
+def _refusal(form: forms.Form | None) -> dict[str, Any] | None:
+    """Every error of a refused action, for the alert at the top of the page."""
+    if form is None or not form.errors:
+        return None
+    errors = []
+    for name, messages_ in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        errors += [f"{label}: {m}" if label else m for m in messages_]
+    title = TITLES.get(form.prefix or "", "The change")
+    return {"title": f"{title} was not done.", "errors": errors}
+
+
+TITLES = {
+    "reply": "The reply",
+    "note": "The note",
+    "escalate": "The escalation",
+    "assign": "The assignment",
+    "priority": "The priority change",
+    "status": "The status change",
+    "wo": "The work order",
+    "wom": "The work order change",
+}
+
+
+@page(who="agent")
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _render(request, load(user_of(request), number))
+
+
+# --- actions: each takes the valid form's data and says what it did ------------------------
+
+
+def _reply(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    services.reply(ticket, actor=user, body=data["body"], channel=Channel.EMAIL)
+    return "Reply sent to the customer."
+
+
+def _note(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    services.add_note(ticket, actor=user, body=data["body"])
+    return "Internal note added."
+
+
+def _escalate(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    new = services.escalate(
+        ticket, actor=user, to=data["to"], reason=data["reason"], category=data["category"] or None
+    )
+    return f"Escalated to {new.type.name} as {new.number}."
+
+
+def _assign(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    choice = data["agent"]
+    agent: User | None = None
+    if choice == "me":
+        agent = user
+    elif choice:
+        agent = User.objects.filter(pk=choice if choice.isdigit() else 0).first()
+        if agent is None:
+            raise InvalidInput("Choose an agent from the list.", field="agent")
+    services.assign(ticket, actor=user, agent=agent)
+    return f"Assigned to {agent.display_name}." if agent else "The ticket is unassigned."
+
+
+def _priority(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    services.set_priority(ticket, actor=user, priority=data["priority"])
+    return f"Priority set to {ticket.get_priority_display()}."
+
+
+def _status(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    action = data["action"]
+    if action == "reopen":
+        services.reopen(ticket, actor=user)
+    elif action == "closed":
+        services.close(ticket, actor=user)
+    else:
+        services.set_status(ticket, actor=user, status=action)
+    return f"{ticket.number} is {ticket.get_status_display().lower()}."
+
+
+def _draft(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    work_orders.draft_work_order(
+        ticket,
+        actor=user,
+        scope=data["scope"],
+        requested_by=data["requested_by"],
+        estimate=data["estimate"],
+    )
+    return "Work order saved as a draft."
+
+
+def _move(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    order = work_orders.move_work_order(
+        ticket,
+        actor=user,
+        action=data["action"],
+        note=data["note"],
+        scheduled_for=data["scheduled_for"],
+    )
+    return f"Work order: {order.get_state_display().lower()}."
+
+
+@dataclass(frozen=True)
+class Action:
+    form: Callable[[Any, Ticket], forms.Form]
+    run: Callable[[Ticket, User, dict[str, Any]], str]
+
+
+ACTIONS: dict[str, Action] = {
+    "reply": Action(lambda data, _: ReplyForm(data), _reply),
+    "note": Action(lambda data, _: NoteForm(data), _note),
+    "escalate": Action(lambda data, _: EscalateForm(data), _escalate),
+    "assign": Action(lambda data, t: AssignForm(data, agents=eligible_agents(t)), _assign),
+    "priority": Action(lambda data, _: PriorityForm(data), _priority),
+    "status": Action(lambda data, _: StatusForm(data), _status),
+    "work-order": Action(lambda data, _: WorkOrderForm(data), _draft),
+    "work-order-move": Action(lambda data, _: WorkOrderMoveForm(data), _move),
+}
+
+
+@require_POST
+@page(who="agent")
+def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    user = user_of(request)
+    ticket = load(user, number)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    spec = ACTIONS[action]
+    form = spec.form(request.POST, ticket)
+    status = 400
+    if form.is_valid():
+        try:
+            done = spec.run(ticket, user, form.cleaned_data)
+        except DomainError as error:
+            status = error.status if 400 <= error.status < 500 else 400
+            show_error(form, error)
+            ticket = load(user, number)  # the refused call may have touched the instance
+        else:
+            messages.success(request, done)
+            return redirect("desk:ticket", number=ticket.number)
+    return _render(request, ticket, bound=form, status=status)

@@ -1,0 +1,73 @@
+"""A ticket's timeline: its messages and the events of its log, in the order they happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from caredesk.servicemodel.choices import Channel, Priority
+from caredesk.tickets.models import Event, Message, WorkOrder
+from caredesk.tickets.states import Status
+
+# Messages stand for themselves in the timeline; their events would say it twice.
+SHOWN_AS_MESSAGES = frozenset({"ticket.replied", "ticket.noted"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    message: Message | None = None
+    event: Event | None = None
+    text: str = ""
+    link: str | None = None  # a ticket number the event names
+    detail: str = ""
+
+
+def _label(choices: Any, value: object) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def describe(event: Event) -> tuple[str, str | None, str]:
+    """What an event says in words: (text, linked ticket number, detail)."""
+    data: dict[str, Any] = event.data or {}
+    kind = event.kind
+    if kind == "ticket.opened":
+        if data.get("origin"):
+            return "opened this escalation from", data["origin"], data.get("reason", "")
+        channel = _label(Channel, data.get("channel", ""))
+        return f"opened the ticket ({channel})", None, ""
+    if kind == "ticket.status_changed":
+        before, after = _label(Status, data.get("before")), _label(Status, data.get("after"))
+        if data.get("escalation"):
+            return f"status {before} → {after}, with", data["escalation"], ""
+        return f"status {before} → {after}", None, ""
+    if kind == "ticket.assigned":
+        agent = data.get("after")
+        return (f"assigned to {agent}" if agent else "removed the assignee"), None, ""
+    if kind == "ticket.priority_changed":
+        before, after = _label(Priority, data.get("before")), _label(Priority, data.get("after"))
+        return f"priority {before} → {after}", None, ""
+    if kind == "ticket.escalated":
+        return "escalated as", data.get("ticket"), data.get("reason", "")
+    if kind == "work_order.drafted":
+        return "drafted the work order", None, data.get("scope", "")
+    if kind.startswith("work_order."):
+        state = _label(WorkOrder.State, kind.partition(".")[2])
+        return f"work order: {state}", None, data.get("note") or ""
+    return kind.replace(".", " ").replace("_", " "), None, ""
+
+
+def build(messages: list[Message], events: list[Event]) -> list[Entry]:
+    entries = [Entry(at=m.created_at, message=m) for m in messages]
+    for event in events:
+        if event.kind in SHOWN_AS_MESSAGES:
+            continue
+        text, link, detail = describe(event)
+        entries.append(Entry(at=event.created_at, event=event, text=text, link=link, detail=detail))
+    # Stable sort: at equal times messages come before the events they caused.
+    entries.sort(key=lambda e: e.at)
+    return entries

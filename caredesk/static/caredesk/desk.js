@@ -1,0 +1,101 @@
+// Keyboard shortcuts for the agent desk; the list is in the help overlay (press "?").
+// Loaded from static because the Content-Security-Policy forbids inline scripts.
+(function () {
+  "use strict";
+
+  var pendingG = false;
+
+  function typing(target) {
+    if (!target || !target.tagName) return false;
+    var tag = target.tagName.toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-list] tbody tr[data-href]"));
+  }
+
+  function selectedIndex(list) {
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].classList.contains("is-selected")) return i;
+    }
+    return -1;
+  }
+
+  function select(list, index) {
+    if (!list.length) return;
+    index = Math.max(0, Math.min(list.length - 1, index));
+    list.forEach(function (row) { row.classList.remove("is-selected"); });
+    var row = list[index];
+    row.classList.add("is-selected");
+    var link = row.querySelector("a");
+    if (link) link.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function focusField(selector) {
+    var field = document.querySelector(selector);
+    if (!field) return false;
+    var details = field.closest("details");
+    if (details) details.open = true;
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+    return true;
+  }
+
+  function go(url) { if (url) window.location.assign(url); }
+
+  function openHelp() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && typeof dialog.showModal === "function" && !dialog.open) dialog.showModal();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    var key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "q") { event.preventDefault(); go("/desk/"); }
+      return;
+    }
+    var list = rows();
+    var handled = true;
+    switch (key) {
+      case "?": openHelp(); break;
+      case "/": handled = focusField("#id_q") || focusField("[data-shortcut='/']"); break;
+      case "j": select(list, selectedIndex(list) + 1); break;
+      case "k": select(list, selectedIndex(list) - 1); break;
+      case "o":
+      case "Enter": {
+        var i = selectedIndex(list);
+        if (i < 0) { handled = false; break; }
+        go(list[i].getAttribute("data-href"));
+        break;
+      }
+      case "c": go("/desk/new/"); break;
+      case "r": handled = focusField("#reply textarea"); break;
+      case "n": handled = focusField("#note textarea"); break;
+      case "e": handled = focusField("#escalate input, #escalate textarea"); break;
+      case "m": {
+        var form = document.getElementById("assign-me");
+        if (form) form.requestSubmit(); else handled = false;
+        break;
+      }
+      case "g": pendingG = true; break;
+      default: handled = false;
+    }
+    if (handled) event.preventDefault();
+  });
+
+  // A click anywhere on a ticket row opens it, as a click on its number does.
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest("[data-list] tbody tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, textarea, label")) return;
+    if (window.getSelection && String(window.getSelection())) return;
+    go(row.getAttribute("data-href"));
+  });
+})();
