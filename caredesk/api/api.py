@@ -28,13 +28,19 @@ api.add_router("", tickets_router)
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"message": exc.message, "field": exc.field}, status=exc.status)
+    return api.create_response(
+        request, {"message": exc.message, "field": exc.field}, status=exc.status
+    )
 
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "payload", "query", "filters")]
+    loc = [
+        str(part)
+        for part in first.get("loc", ())
+        if part not in ("body", "payload", "query", "filters")
+    ]
     field = ".".join(loc) or None
     message = first.get("msg", "Invalid request.")
     if field:
@@ -47,10 +53,14 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 @api.exception_handler(AuthenticationError)
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"message": "Send a valid token: Authorization: Bearer <token>.", "field": None}, status=401
+        request,
+        {"message": "Send a valid token: Authorization: Bearer <token>.", "field": None},
+        status=401,
     )
 
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"message": str(exc), "field": None}, status=exc.status_code)
+    return api.create_response(
+        request, {"message": str(exc), "field": None}, status=exc.status_code
+    )

@@ -36,7 +36,9 @@ class TokenAuth(HttpBearer):
         if scope == TokenScope.ALL:
             return True
         if self.area == "tickets":
-            return scope == TokenScope.WRITE or (scope == TokenScope.READ and method in SAFE_METHODS)
+            return scope == TokenScope.WRITE or (
+                scope == TokenScope.READ and method in SAFE_METHODS
+            )
         if self.area == "intake":
             return scope == TokenScope.INTAKE
         if self.area == "status":

@@ -141,6 +141,15 @@ class TriageOut(Schema):
     reason: str
 
 
+def _escalations(t: Ticket) -> list[Ticket]:
+    # Oldest first. Lists prefetch them into `escalation_list` (api.tickets._with_relations);
+    # a single ticket may come without, and then they are read here, sorted here.
+    prefetched = getattr(t, "escalation_list", None)
+    if prefetched is not None:
+        return prefetched
+    return sorted(t.escalations.all(), key=lambda e: e.pk)
+
+
 def ticket_json(t: Ticket) -> dict[str, object]:
     """A ticket as the API shows it; expects assignee, requester, organization and origin
     selected and escalations prefetched, so a page of tickets costs a fixed number of queries."""
@@ -159,7 +168,7 @@ def ticket_json(t: Ticket) -> dict[str, object]:
         "environment": t.environment_id,
         "category": t.category_id,
         "origin": t.origin.number if t.origin_id and t.origin else None,
-        "escalations": [e.number for e in t.escalations.all()],
+        "escalations": [e.number for e in _escalations(t)],
         "created_at": t.created_at,
         "updated_at": t.updated_at,
         "clocks": [],

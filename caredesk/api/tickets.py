@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 
@@ -31,9 +34,12 @@ from caredesk.core.errors import InvalidInput, NotFound
 from caredesk.core.pagination import keyset_page
 from caredesk.people import services as people
 from caredesk.people.models import Organization, User
+from caredesk.servicemodel.choices import Priority
+from caredesk.servicemodel.models import Team, TicketType
 from caredesk.tickets import services, work_orders
 from caredesk.tickets.access import get_ticket, visible_messages, visible_tickets
 from caredesk.tickets.models import Event, Ticket, WorkOrder
+from caredesk.tickets.states import Status as TicketStatus
 
 router = Router(tags=["tickets"])
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
@@ -47,9 +53,16 @@ def _user(request: HttpRequest) -> User:
 
 
 def _with_relations(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return tickets.select_related("assignee", "requester", "organization", "origin").prefetch_related(
-        "escalations"
+    # Escalation numbers go straight into a list: one small query per page, without the
+    # related-manager queryset per ticket that a plain prefetch builds (a third of a page's time).
+    escalations = Prefetch(
+        "escalations",
+        queryset=Ticket.objects.only("id", "number", "origin").order_by("id"),
+        to_attr="escalation_list",
     )
+    return tickets.select_related(
+        "assignee", "requester", "organization", "origin"
+    ).prefetch_related(escalations)
 
 
 def _one(request: HttpRequest, number: str) -> Ticket:
@@ -72,10 +85,27 @@ class TicketFilters(Schema):
     cursor: str | None = None
 
 
+def _check_filters(filters: TicketFilters) -> None:
+    """A misspelt filter answers an error naming it, not an empty list that looks like an answer."""
+    known: dict[str, Callable[[], list[str]]] = {
+        "type": lambda: list(TicketType.objects.values_list("key", flat=True)),
+        "team": lambda: list(Team.objects.values_list("key", flat=True)),
+        "status": lambda: list(TicketStatus.values),
+        "priority": lambda: list(Priority.values),
+    }
+    for name, allowed in known.items():
+        value = getattr(filters, name)
+        if value and value not in (choices := allowed()):
+            raise InvalidInput(
+                f"Unknown {name} {value!r}; use one of {', '.join(choices)}.", field=name
+            )
+
+
 @router.get("/tickets", response={200: TicketPage, **ERRORS}, summary="List tickets")
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, object]:
     """Newest first; filters combine; `next` is the cursor of the following page."""
     tickets = visible_tickets(_user(request))
+    _check_filters(filters)
     for name in ("type", "team", "status", "priority"):
         value = getattr(filters, name)
         if value:
@@ -92,7 +122,9 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[st
     if filters.text:
         text = filters.text.strip()
         tickets = tickets.filter(Q(number=text) | Q(subject__icontains=text))
-    rows, next_cursor = keyset_page(_with_relations(tickets), limit=filters.limit, cursor=filters.cursor)
+    rows, next_cursor = keyset_page(
+        _with_relations(tickets), limit=filters.limit, cursor=filters.cursor
+    )
     return {"items": [ticket_json(t) for t in rows], "next": next_cursor}
 
 
@@ -105,34 +137,42 @@ def create_ticket(
     """Every inquiry opens a Customer Care case. A repeated `Idempotency-Key` answers the
     case the first request opened, with status 200."""
     actor = _user(request)
-    requester = organization = None
-    if actor.is_agent:
-        if payload.organization:
-            organization = Organization.objects.filter(key=payload.organization).first()
-            if organization is None:
-                raise InvalidInput(f"Unknown organization {payload.organization!r}.", field="organization")
-        if payload.requester:
-            requester = people.find_or_create_contact(
-                payload.requester, name=payload.requester_name, organization=organization
-            )
-    elif payload.requester or payload.organization:
-        raise InvalidInput("A customer opens requests for themselves only.", field="requester")
     if idempotency_key and len(idempotency_key) > 200:
-        raise InvalidInput("The Idempotency-Key is longer than 200 characters.", field="Idempotency-Key")
+        raise InvalidInput(
+            "The Idempotency-Key is longer than 200 characters.", field="Idempotency-Key"
+        )
     if idempotency_key and (known := services.idempotent_ticket(actor, idempotency_key)):
         return Status(200, _fresh(known))
-    ticket = services.open_case(
-        actor=actor,
-        subject=payload.subject,
-        description=payload.description,
-        channel=payload.channel,
-        requester=requester,
-        organization=organization,
-        priority=payload.priority,
-        environment=payload.environment,
-        idempotency_key=idempotency_key,
-    )
-    return Status(201, _fresh(ticket))
+    # One transaction: a new requester is not left behind when the case is refused.
+    with transaction.atomic():
+        requester = organization = None
+        if actor.is_agent:
+            if payload.organization:
+                organization = Organization.objects.filter(key=payload.organization).first()
+                if organization is None:
+                    raise InvalidInput(
+                        f"Unknown organization {payload.organization!r}.", field="organization"
+                    )
+            if payload.requester:
+                requester = people.find_or_create_contact(
+                    payload.requester, name=payload.requester_name, organization=organization
+                )
+        elif payload.requester or payload.organization:
+            raise InvalidInput("A customer opens requests for themselves only.", field="requester")
+        ticket = services.open_case(
+            actor=actor,
+            subject=payload.subject,
+            description=payload.description,
+            channel=payload.channel,
+            requester=requester,
+            organization=organization,
+            priority=payload.priority,
+            environment=payload.environment,
+            idempotency_key=idempotency_key,
+        )
+    # The new case holds its requester and organization already: answer from it rather
+    # than reading it back (two queries fewer on the busiest write).
+    return Status(201, ticket_json(ticket))
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, **ERRORS}, summary="One ticket")
@@ -164,14 +204,20 @@ def post_reply(request: HttpRequest, number: str, payload: MessageIn) -> Status[
     return Status(201, message_json(message))
 
 
-@router.post("/tickets/{number}/notes", response={201: MessageOut, **ERRORS}, summary="Internal note")
+@router.post(
+    "/tickets/{number}/notes", response={201: MessageOut, **ERRORS}, summary="Internal note"
+)
 def post_note(request: HttpRequest, number: str, payload: MessageIn) -> Status[dict[str, object]]:
     message = services.add_note(_one(request, number), actor=_user(request), body=payload.body)
     return Status(201, message_json(message))
 
 
-@router.post("/tickets/{number}/escalate", response={201: TicketOut, **ERRORS}, summary="Escalate a case")
-def post_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> Status[dict[str, object]]:
+@router.post(
+    "/tickets/{number}/escalate", response={201: TicketOut, **ERRORS}, summary="Escalate a case"
+)
+def post_escalate(
+    request: HttpRequest, number: str, payload: EscalateIn
+) -> Status[dict[str, object]]:
     """Opens the Technical Support or Project Coordination ticket; its `origin` is the case."""
     escalated = services.escalate(
         _one(request, number),
@@ -184,7 +230,9 @@ def post_escalate(request: HttpRequest, number: str, payload: EscalateIn) -> Sta
     return Status(201, _fresh(escalated))
 
 
-@router.get("/tickets/{number}/triage", response={200: TriageOut, **ERRORS}, summary="Triage suggestion")
+@router.get(
+    "/tickets/{number}/triage", response={200: TriageOut, **ERRORS}, summary="Triage suggestion"
+)
 def get_triage(request: HttpRequest, number: str) -> dict[str, object]:
     ticket = _one(request, number)
     if not _user(request).is_agent:
@@ -205,9 +253,13 @@ def post_assign(request: HttpRequest, number: str, payload: AssignIn) -> dict[st
     return _fresh(services.assign(ticket, actor=actor, agent=agent))
 
 
-@router.post("/tickets/{number}/priority", response={200: TicketOut, **ERRORS}, summary="Set priority")
+@router.post(
+    "/tickets/{number}/priority", response={200: TicketOut, **ERRORS}, summary="Set priority"
+)
 def post_priority(request: HttpRequest, number: str, payload: PriorityIn) -> dict[str, object]:
-    ticket = services.set_priority(_one(request, number), actor=_user(request), priority=payload.priority)
+    ticket = services.set_priority(
+        _one(request, number), actor=_user(request), priority=payload.priority
+    )
     return _fresh(ticket)
 
 
@@ -224,7 +276,9 @@ def post_status(request: HttpRequest, number: str, payload: StatusIn) -> dict[st
     return _fresh(ticket)
 
 
-@router.get("/tickets/{number}/work-order", response={200: WorkOrderOut, **ERRORS}, summary="Work order")
+@router.get(
+    "/tickets/{number}/work-order", response={200: WorkOrderOut, **ERRORS}, summary="Work order"
+)
 def get_work_order(request: HttpRequest, number: str) -> dict[str, object]:
     ticket = _one(request, number)
     order = WorkOrder.objects.filter(ticket=ticket).select_related("ticket").first()
@@ -233,7 +287,9 @@ def get_work_order(request: HttpRequest, number: str) -> dict[str, object]:
     return work_order_json(order)
 
 
-@router.post("/tickets/{number}/work-order", response={200: WorkOrderOut, **ERRORS}, summary="Work order")
+@router.post(
+    "/tickets/{number}/work-order", response={200: WorkOrderOut, **ERRORS}, summary="Work order"
+)
 def post_work_order(request: HttpRequest, number: str, payload: WorkOrderIn) -> dict[str, object]:
     """`draft` creates or edits the order; `send`, `approve`, `decline`, `revise`, `schedule`
     (with `scheduled_for`) and `done` move it along."""

@@ -22,9 +22,11 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id":
+        number = int(value)
+        # Ids fit a signed 64-bit column; anything else was not given out by us.
+        if kind != "id" or not 0 <= number < 2**63:
             raise ValueError
-        return int(value)
+        return number
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("The cursor is not one this API gave out.", field="cursor") from None
 

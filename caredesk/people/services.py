@@ -11,7 +11,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from caredesk.core.clock import now
@@ -20,7 +20,7 @@ from caredesk.people.models import ApiToken, Organization, OrganizationDomain, T
 from caredesk.servicemodel.choices import TEAM_ROLES, Role
 from caredesk.servicemodel.models import Team
 
-TOKEN_PREFIX = "cd_"
+TOKEN_PREFIX = "cd_"  # noqa: S105 (a marker that says "caredesk token", not a secret)
 # Each role's home team, when --team is not given.
 DEFAULT_TEAM = {
     Role.REPRESENTATIVE: "customer-care",
@@ -53,18 +53,25 @@ def normalize_phone(number: str, region: str = "US") -> str:
 
 
 @transaction.atomic
-def get_or_create_organization(name_or_key: str, *, domains: list[str] | None = None) -> Organization:
+def get_or_create_organization(
+    name_or_key: str, *, domains: list[str] | None = None
+) -> Organization:
     """The organization with this key or name; created when new."""
     text = name_or_key.strip()
     key = slugify(text)
     if not key:
         raise InvalidInput(f"{name_or_key!r} is not an organization name.", field="org")
-    org = Organization.objects.filter(key=key).first() or Organization.objects.filter(name=text).first()
+    org = (
+        Organization.objects.filter(key=key).first()
+        or Organization.objects.filter(name=text).first()
+    )
     if org is None:
         name = text if text != key else text.replace("-", " ").title()
         org = Organization.objects.create(key=key, name=name)
     for domain in domains or []:
-        OrganizationDomain.objects.get_or_create(domain=domain.lower().strip(), defaults={"organization": org})
+        OrganizationDomain.objects.get_or_create(
+            domain=domain.lower().strip(), defaults={"organization": org}
+        )
     return org
 
 
@@ -137,16 +144,22 @@ def find_or_create_contact(
     one that owns their email domain."""
     email = normalize_email(email)
     user = User.objects.filter(email=email).select_related("organization").first()
-    if user is not None:
-        if user.is_agent:
-            raise InvalidInput(f"{email} is an agent, not a customer contact.", field="requester")
-        return user
-    return User.objects.create_user(
-        email,
-        role=Role.CUSTOMER,
-        name=name.strip()[:200],
-        organization=organization or organization_for_email(email),
-    )
+    if user is None:
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(
+                    email,
+                    role=Role.CUSTOMER,
+                    name=name.strip()[:200],
+                    organization=organization or organization_for_email(email),
+                )
+        except IntegrityError:
+            # Two first messages from one sender at once (PostgreSQL): the other request
+            # added the address a moment earlier, so use that contact.
+            user = User.objects.select_related("organization").get(email=email)
+    if user.is_agent:
+        raise InvalidInput(f"{email} is an agent, not a customer contact.", field="requester")
+    return user
 
 
 def _digest(raw: str) -> str:
@@ -161,10 +174,17 @@ def create_token(
     """A new token for the user; answers the stored row and the token itself (shown once)."""
     scopes = [s.value for s in TokenScope]
     if scope not in scopes:
-        raise InvalidInput(f"Unknown scope {scope!r}; use one of {', '.join(scopes)}.", field="scope")
+        raise InvalidInput(
+            f"Unknown scope {scope!r}; use one of {', '.join(scopes)}.", field="scope"
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:10], digest=_digest(raw), scope=scope, expires_at=expires_at
+        user=user,
+        name=name,
+        prefix=raw[:10],
+        digest=_digest(raw),
+        scope=scope,
+        expires_at=expires_at,
     )
     return token, raw
 

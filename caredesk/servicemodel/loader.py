@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,16 @@ ENV_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 INTERVAL = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REQUIRED_TYPES = ("customer-care",)
+KIND_NAMES: dict[type, str] = {
+    str: "a string",
+    list: "a list",
+    int: "a whole number",
+    float: "a decimal number",
+    bool: "true or false",
+    dict: "a table",
+}
+MAX_KEY = 50  # the key columns' length
+MAX_NUMBER = 2**31 - 1  # first_number is an integer column on PostgreSQL
 
 
 class ModelFileError(Exception):
@@ -80,10 +90,21 @@ class _Checker:
             return default
         value = data[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            self.fail(path, f"must be {names.replace('str', 'a string').replace('list', 'a list')}, not {value!r}")
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            names = " or ".join(KIND_NAMES.get(k, k.__name__) for k in kinds)
+            self.fail(path, f"must be {names}, not {value!r}")
             return None
         return value
+
+    def strings(self, data: dict[str, Any], path: str) -> list[str]:
+        """A list of words (keywords, subjects): triage matches them, so none may be blank."""
+        items = self.get(data, path, list, [])
+        for i, item in enumerate(items or []):
+            if not isinstance(item, str):
+                self.fail(f"{path}[{i}]", f"must be a string, not {item!r}")
+            elif not item.strip():
+                self.fail(f"{path}[{i}]", "is empty; remove it or write the words")
+        return list(items or [])
 
     def duration(self, data: dict[str, Any], path: str) -> Any:
         text = self.get(data, path, str)
@@ -97,7 +118,10 @@ class _Checker:
 
     def ref(self, value: Any, known: dict[str, Any] | set[str], path: str, what: str) -> None:
         if value is not None and value not in known:
-            self.fail(path, f"names the unknown {what} {value!r} (known: {', '.join(sorted(known)) or 'none'})")
+            self.fail(
+                path,
+                f"names the unknown {what} {value!r} (known: {', '.join(sorted(known)) or 'none'})",
+            )
 
     def choice(self, value: Any, allowed: list[str], path: str) -> None:
         if value is not None and value not in allowed:
@@ -107,6 +131,8 @@ class _Checker:
         for key in table:
             if not pattern.match(key):
                 self.fail(f"{path}.{key}", "is not a valid key (lowercase words joined by hyphens)")
+            elif len(key) > MAX_KEY:
+                self.fail(f"{path}.{key}", f"is longer than {MAX_KEY} characters")
 
 
 def _check_hours(c: _Checker, cal: dict[str, Any], path: str) -> dict[str, list[str]]:
@@ -134,8 +160,18 @@ def _check_hours(c: _Checker, cal: dict[str, Any], path: str) -> dict[str, list[
                 hours[day].append(span)
     unknown = set(cal) - {*WEEKDAYS, "name", "time_zone", "holidays"}
     for key in sorted(unknown):
-        c.fail(f"{path}.{key}", "is not a calendar field (use mon … sun, name, time_zone, holidays)")
+        c.fail(
+            f"{path}.{key}", "is not a calendar field (use mon … sun, name, time_zone, holidays)"
+        )
     return hours
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_zone(c: _Checker, value: Any, path: str) -> None:
@@ -174,7 +210,7 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         _check_zone(c, zone, f"{path}.time_zone")
         holidays = c.get(cal, f"{path}.holidays", list, [])
         for i, day in enumerate(holidays or []):
-            if not (isinstance(day, str) and DATE.match(day)):
+            if not (isinstance(day, str) and DATE.match(day) and _is_date(day)):
                 c.fail(f"{path}.holidays[{i}]", f'{day!r} is not a date like "2026-12-25"')
         out["calendars"][key] = {
             "name": c.get(cal, f"{path}.name", str),
@@ -219,22 +255,30 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             "first_number": c.get(tt, f"{path}.first_number", int),
             "team": c.get(tt, f"{path}.team", str),
             "escalation": c.get(tt, f"{path}.escalation", bool, False),
-            "subjects": c.get(tt, f"{path}.subjects", list, []),
-            "triage_keywords": c.get(tt, f"{path}.triage_keywords", list, []),
+            "subjects": c.strings(tt, f"{path}.subjects"),
+            "triage_keywords": c.strings(tt, f"{path}.triage_keywords"),
         }
         fmt = item["number_format"]
         if fmt is not None and fmt.count("{n}") != 1:
-            c.fail(f"{path}.number_format", f'{fmt!r} must hold "{{n}}" exactly once, like "CASE-{{n}}"')
+            c.fail(
+                f"{path}.number_format",
+                f'{fmt!r} must hold "{{n}}" exactly once, like "CASE-{{n}}"',
+            )
         if item["first_number"] is not None and item["first_number"] < 0:
             c.fail(f"{path}.first_number", "must not be negative")
+        elif item["first_number"] is not None and item["first_number"] > MAX_NUMBER:
+            c.fail(f"{path}.first_number", f"must be at most {MAX_NUMBER}")
         c.ref(item["team"], teams, f"{path}.team", "team")
         out["ticket_types"][key] = item
     for key in REQUIRED_TYPES:
-        if types and key not in types:
+        # An empty [ticket_types] is as wrong as a missing one (which table() reported).
+        if isinstance(data.get("ticket_types"), dict) and key not in types:
             c.fail(f"ticket_types.{key}", "is missing: every inquiry opens a Customer Care case")
     formats = [t["number_format"] for t in out["ticket_types"].values() if t["number_format"]]
     if len(formats) != len(set(formats)):
-        c.fail("ticket_types", "two ticket types share a number_format; their numbers would collide")
+        c.fail(
+            "ticket_types", "two ticket types share a number_format; their numbers would collide"
+        )
 
     categories = c.table(data, "categories", required=False)
     c.keys(categories, "categories")
@@ -249,7 +293,7 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             "ticket_type": c.get(cat, f"{path}.ticket_type", str),
             "work_order": c.get(cat, f"{path}.work_order", bool, False),
             "description": c.get(cat, f"{path}.description", str, ""),
-            "keywords": c.get(cat, f"{path}.keywords", list, []),
+            "keywords": c.strings(cat, f"{path}.keywords"),
         }
         c.ref(item["ticket_type"], types, f"{path}.ticket_type", "ticket type")
         out["categories"][key] = item
@@ -291,7 +335,9 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             "first_response_target": c.duration(ch, f"{path}.first_response_target"),
             "first_response_calendar": c.get(ch, f"{path}.first_response_calendar", str),
         }
-        c.ref(item["first_response_calendar"], cal_keys, f"{path}.first_response_calendar", "calendar")
+        c.ref(
+            item["first_response_calendar"], cal_keys, f"{path}.first_response_calendar", "calendar"
+        )
         out["channels"][key] = item
 
     sla = c.table(data, "sla")
@@ -362,6 +408,8 @@ def read(path: Path | str) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFileError(source, ["no such file"]) from None
+    except OSError as exc:  # a directory, no permission
+        raise ModelFileError(source, [f"cannot be read: {exc.strerror or exc}"]) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ModelFileError(source, [f"is not valid TOML: {exc}"]) from None
     model, problems = validate(data)
@@ -370,11 +418,14 @@ def read(path: Path | str) -> dict[str, Any]:
     return model
 
 
-def _sync(model: type[Model], wanted: dict[str, dict[str, Any]], source: str, section: str) -> None:
-    """Make the table hold exactly `wanted`; refuse to drop rows that are still in use."""
+def _upsert(model: type[Model], wanted: dict[str, dict[str, Any]]) -> None:
     for key, fields in wanted.items():
         model._default_manager.update_or_create(pk=key, defaults=fields)
-    stale = model._default_manager.exclude(pk__in=list(wanted))
+
+
+def _prune(model: type[Model], keep: list[str], source: str, section: str) -> None:
+    """Drop the rows the file no longer lists; refuse to drop rows that are still in use."""
+    stale = model._default_manager.exclude(pk__in=keep)
     for obj in stale:
         try:
             obj.delete()
@@ -389,24 +440,24 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
     """Write a validated model into the database, all or nothing."""
     for key, cal in model["calendars"].items():
         Calendar.objects.update_or_create(pk=key, defaults=cal)
-    _sync(
+    _upsert(
         Team,
         {
             key: {**{k: v for k, v in t.items() if k != "calendar"}, "calendar_id": t["calendar"],
                   "position": i}
             for i, (key, t) in enumerate(model["teams"].items())
         },
-        source,
-        "teams",
     )
-    _sync(
+    _upsert(
         TicketType,
         {
-            key: {**{k: v for k, v in t.items() if k != "team"}, "team_id": t["team"], "position": i}
+            key: {
+                **{k: v for k, v in t.items() if k != "team"},
+                "team_id": t["team"],
+                "position": i,
+            }
             for i, (key, t) in enumerate(model["ticket_types"].items())
         },
-        source,
-        "ticket_types",
     )
     for key, tt in model["ticket_types"].items():
         counter, created = TicketCounter.objects.get_or_create(
@@ -416,16 +467,19 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
         if not created and counter.next_number < tt["first_number"]:
             counter.next_number = tt["first_number"]
             counter.save()
-    _sync(
+    _upsert(
         Category,
         {
             key: {**{k: v for k, v in cat.items() if k != "ticket_type"},
                   "ticket_type_id": cat["ticket_type"], "position": i}
             for i, (key, cat) in enumerate(model["categories"].items())
         },
-        source,
-        "categories",
     )
+    # Drop stale rows only once every row points where the file says: dependants first, so a
+    # file that moves a ticket type to a new team may drop the old team in the same load.
+    _prune(Category, list(model["categories"]), source, "categories")
+    _prune(TicketType, list(model["ticket_types"]), source, "ticket_types")
+    _prune(Team, list(model["teams"]), source, "teams")
     for key, pr in model["priorities"].items():
         PriorityLevel.objects.update_or_create(
             pk=key,
@@ -462,7 +516,8 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
     settings_row.save()
     for position, (key, env) in enumerate(model["environments"].items()):
         Environment.objects.update_or_create(
-            pk=key, defaults={"name": env["name"], "description": env["description"], "position": position}
+            pk=key,
+            defaults={"name": env["name"], "description": env["description"], "position": position},
         )
         for i, comp in enumerate(env["components"]):
             Component.objects.update_or_create(
@@ -507,9 +562,10 @@ def is_loaded() -> bool:
 def export() -> dict[str, Any]:
     """The model in force, in the file's shape: `apply(validate(export()))` changes nothing."""
     s = ServiceSettings.current()
-    hours: Callable[[Calendar], dict[str, list[str]]] = lambda cal: {
-        day: list(cal.hours.get(day, [])) for day in WEEKDAYS
-    }
+
+    def hours(cal: Calendar) -> dict[str, list[str]]:
+        return {day: list(cal.hours.get(day, [])) for day in WEEKDAYS}
+
     return {
         "organization": {
             "name": s.name,
@@ -519,7 +575,12 @@ def export() -> dict[str, Any]:
             "status_page": s.status_page,
         },
         "calendars": {
-            cal.key: {"name": cal.name, "time_zone": cal.time_zone, "holidays": list(cal.holidays), **hours(cal)}
+            cal.key: {
+                "name": cal.name,
+                "time_zone": cal.time_zone,
+                "holidays": list(cal.holidays),
+                **hours(cal),
+            }
             for cal in Calendar.objects.order_by("key")
         },
         "teams": {

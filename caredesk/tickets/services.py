@@ -53,7 +53,9 @@ def _touch(ticket: Ticket, at: datetime, *fields: str) -> None:
 def _choice(value: str | None, choices: type[Priority] | type[Channel], field: str) -> str:
     allowed = [c.value for c in choices]
     if value not in allowed:
-        raise InvalidInput(f"Unknown {field} {value!r}; use one of {', '.join(allowed)}.", field=field)
+        raise InvalidInput(
+            f"Unknown {field} {value!r}; use one of {', '.join(allowed)}.", field=field
+        )
     return value
 
 
@@ -154,7 +156,11 @@ def open_case(
         organization = requester.organization
     if requester is not None and requester.is_agent:
         raise InvalidInput("The requester must be a customer contact.", field="requester")
-    if requester is not None and organization and requester.organization_id not in (None, organization.pk):
+    if (
+        requester is not None
+        and organization
+        and requester.organization_id not in (None, organization.pk)
+    ):
         raise InvalidInput("The requester belongs to another organization.", field="organization")
     case_type = TicketType.objects.filter(pk=CASE_TYPE).first()
     if case_type is None:
@@ -176,9 +182,13 @@ def open_case(
             with transaction.atomic():
                 IdempotencyKey.objects.create(user=actor, key=idempotency_key, ticket=ticket)
         except IntegrityError:
-            # A concurrent request with the same key won; answer with its ticket instead.
+            # A concurrent request with the same key won: read its ticket first (no query may
+            # run once the block is marked for rollback), then drop the case opened here.
+            winner = IdempotencyKey.objects.select_related("ticket").get(
+                user=actor, key=idempotency_key
+            )
             transaction.set_rollback(True)
-            return IdempotencyKey.objects.get(user=actor, key=idempotency_key).ticket
+            return winner.ticket
     return ticket
 
 
@@ -204,7 +214,11 @@ def _attach(message: Message, files: Iterable[UploadedFile]) -> None:
 def safe_filename(name: str) -> str:
     """A file name with no path, control or direction-override characters."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    name = "".join(
+        ch
+        for ch in name
+        if ch.isprintable() and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    )
     name = name.strip(" .")
     return name[:200] or "attachment"
 
@@ -226,7 +240,12 @@ def reply(
     if ticket.status == Status.CLOSED:
         raise Conflict(f"{ticket.number} is closed; open a new request instead.", field="status")
     message = Message.objects.create(
-        ticket=ticket, kind=Message.Kind.REPLY, author=actor, channel=channel, body=body, created_at=at
+        ticket=ticket,
+        kind=Message.Kind.REPLY,
+        author=actor,
+        channel=channel,
+        body=body,
+        created_at=at,
     )
     _attach(message, attachments)
     record(ticket, "ticket.replied", actor=actor, at=at, message=message.pk, channel=channel)
@@ -254,7 +273,12 @@ def add_note(
     at = at or now()
     body = _clean_text(body, "body", required=True)
     message = Message.objects.create(
-        ticket=ticket, kind=Message.Kind.NOTE, author=actor, channel=Channel.API, body=body, created_at=at
+        ticket=ticket,
+        kind=Message.Kind.NOTE,
+        author=actor,
+        channel=Channel.API,
+        body=body,
+        created_at=at,
     )
     _attach(message, attachments)
     record(ticket, "ticket.noted", actor=actor, at=at, message=message.pk)
@@ -291,7 +315,9 @@ def set_status(ticket: Ticket, *, actor: User, status: str, at: datetime | None 
     _require_agent(actor, "change a ticket's status")
     allowed = [s.value for s in Status]
     if status not in allowed:
-        raise InvalidInput(f"Unknown status {status!r}; use one of {', '.join(allowed)}.", field="status")
+        raise InvalidInput(
+            f"Unknown status {status!r}; use one of {', '.join(allowed)}.", field="status"
+        )
     if status == Status.ESCALATED:
         raise Conflict("A case becomes escalated by escalating it.", field="status")
     if status == Status.RESOLVED:
@@ -315,13 +341,13 @@ def resolve(ticket: Ticket, *, actor: User, at: datetime | None = None) -> Ticke
             )
     _move(ticket, Status.RESOLVED, actor=actor, at=at)
     if ticket.origin_id:
-        _release_origin(ticket, actor=actor, at=at)
+        _release_origin(ticket, ticket.origin_id, actor=actor, at=at)
     return ticket
 
 
-def _release_origin(ticket: Ticket, *, actor: User, at: datetime) -> None:
+def _release_origin(ticket: Ticket, origin_id: int, *, actor: User, at: datetime) -> None:
     """When a case's last open escalation resolves, the case is back with Customer Care."""
-    case = Ticket.objects.select_for_update().get(pk=ticket.origin_id)
+    case = Ticket.objects.select_for_update().get(pk=origin_id)
     still_open = case.escalations.filter(status__in=ACTIVE).exists()
     if case.status == Status.ESCALATED and not still_open:
         _move(case, Status.OPEN, actor=actor, at=at, escalation=ticket.number)
@@ -337,7 +363,10 @@ def close(ticket: Ticket, *, actor: User, at: datetime | None = None) -> Ticket:
 @transaction.atomic
 def reopen(ticket: Ticket, *, actor: User, at: datetime | None = None) -> Ticket:
     if ticket.status != Status.RESOLVED:
-        raise Conflict(f"Only a resolved ticket can be reopened; {ticket.number} is {ticket.status}.", field="status")
+        raise Conflict(
+            f"Only a resolved ticket can be reopened; {ticket.number} is {ticket.status}.",
+            field="status",
+        )
     _move(ticket, Status.OPEN, actor=actor, at=at or now())
     return ticket
 
@@ -349,11 +378,17 @@ def may_work(agent: User, ticket: Ticket) -> bool:
     """An agent of the owning team, or an Emergency Care member (who covers every team)."""
     if not agent.is_active or not agent.is_agent:
         return False
-    return agent.team_id == ticket.team_id or agent.team_id == EMERGENCY_TEAM or agent.role == Role.EMERGENCY
+    return (
+        agent.team_id == ticket.team_id
+        or agent.team_id == EMERGENCY_TEAM
+        or agent.role == Role.EMERGENCY
+    )
 
 
 @transaction.atomic
-def assign(ticket: Ticket, *, actor: User, agent: User | None, at: datetime | None = None) -> Ticket:
+def assign(
+    ticket: Ticket, *, actor: User, agent: User | None, at: datetime | None = None
+) -> Ticket:
     _require_agent(actor, "assign tickets")
     at = at or now()
     if agent is not None and not may_work(agent, ticket):
@@ -373,7 +408,9 @@ def assign(ticket: Ticket, *, actor: User, agent: User | None, at: datetime | No
 
 
 @transaction.atomic
-def set_priority(ticket: Ticket, *, actor: User, priority: str, at: datetime | None = None) -> Ticket:
+def set_priority(
+    ticket: Ticket, *, actor: User, priority: str, at: datetime | None = None
+) -> Ticket:
     _require_agent(actor, "change priorities")
     priority = _choice(priority, Priority, "priority")
     if priority == ticket.priority:
@@ -405,7 +442,9 @@ def suggest_path(text: str) -> Triage:
     if found.to is None:
         return Triage(None, None, found.reason)
     name = next(t.name for t in types if t.key == found.to)
-    return Triage(found.to, found.category, f"Likely {name}: {found.reason[0].lower()}{found.reason[1:]}")
+    return Triage(
+        found.to, found.category, f"Likely {name}: {found.reason[0].lower()}{found.reason[1:]}"
+    )
 
 
 @transaction.atomic
@@ -423,9 +462,13 @@ def escalate(
     _require_agent(actor, "escalate cases")
     at = at or now()
     if not case.is_case:
-        raise Conflict(f"{case.number} is not a Customer Care case; only cases are escalated.", field="number")
+        raise Conflict(
+            f"{case.number} is not a Customer Care case; only cases are escalated.", field="number"
+        )
     if case.status not in ACTIVE:
-        raise Conflict(f"{case.number} is {case.status}; reopen it before escalating.", field="status")
+        raise Conflict(
+            f"{case.number} is {case.status}; reopen it before escalating.", field="status"
+        )
     target = TicketType.objects.filter(pk=to, escalation=True).first()
     if target is None:
         paths = ", ".join(TicketType.objects.filter(escalation=True).values_list("key", flat=True))
@@ -437,7 +480,8 @@ def escalate(
         if chosen is None or chosen.ticket_type_id != target.key:
             keys = ", ".join(target.categories.values_list("key", flat=True)) or "none"
             raise InvalidInput(
-                f"Unknown category {category!r} for {target.name}; use one of {keys}.", field="category"
+                f"Unknown category {category!r} for {target.name}; use one of {keys}.",
+                field="category",
             )
     elif target.categories.exists():
         keys = ", ".join(target.categories.values_list("key", flat=True))
@@ -467,6 +511,14 @@ def escalate(
         channel=case.channel,
         priority=ticket.priority,
     )
-    record(case, "ticket.escalated", actor=actor, at=at, ticket=ticket.number, to=target.key, reason=reason)
+    record(
+        case,
+        "ticket.escalated",
+        actor=actor,
+        at=at,
+        ticket=ticket.number,
+        to=target.key,
+        reason=reason,
+    )
     _move(case, Status.ESCALATED, actor=actor, at=at, escalation=ticket.number)
     return ticket

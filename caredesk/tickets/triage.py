@@ -16,7 +16,14 @@ class Suggestion:
 
 
 def _matches(text: str, keywords: Sequence[str]) -> list[str]:
-    return [k for k in keywords if re.search(rf"(?<!\w){re.escape(k.lower())}(?!\w)", text)]
+    # Whole words, so "add" does not match "address"; a plain ending is allowed, so "crash"
+    # still matches "crashed" and "error" matches "errors". Blank keywords match nothing.
+    return [
+        k
+        for k in keywords
+        if k.strip()
+        and re.search(rf"(?<!\w){re.escape(k.lower())}(?:s|es|d|ed|ing)?(?!\w)", text)
+    ]
 
 
 def suggest(
@@ -39,7 +46,9 @@ def suggest(
         if hits and (best is None or len(hits) > len(best[1])):
             best = (path, hits)
     if best is None:
-        return Suggestion(None, None, "No escalation keywords; Customer Care can likely complete it.", ())
+        return Suggestion(
+            None, None, "No escalation keywords; Customer Care can likely complete it.", ()
+        )
     path, hits = best
     category = None
     top = 0

@@ -64,7 +64,9 @@ def draft_work_order(
             updated_at=at,
         )
     elif order.state != State.DRAFT:
-        raise Conflict(f"The work order is {order.state}; only a draft can be edited.", field="state")
+        raise Conflict(
+            f"The work order is {order.state}; only a draft can be edited.", field="state"
+        )
     else:
         order.scope, order.requested_by, order.estimate, order.updated_at = (
             scope,
@@ -90,20 +92,26 @@ def move_work_order(
 ) -> WorkOrder:
     """Send, approve, decline, revise, schedule or complete the ticket's work order."""
     if action not in MOVES:
-        raise InvalidInput(f"Unknown action {action!r}; use one of {', '.join(MOVES)}.", field="action")
+        raise InvalidInput(
+            f"Unknown action {action!r}; use one of {', '.join(MOVES)}.", field="action"
+        )
     if not actor.is_agent and action not in CUSTOMER_ACTIONS:
         _require_agent(actor, f"{action} work orders")
     _needs_work_order(ticket)
     at = at or now()
     order = WorkOrder.objects.select_for_update().filter(ticket=ticket).first()
     if order is None:
-        raise Conflict(f"{ticket.number} has no work order yet; draft one first.", field="work_order")
+        raise Conflict(
+            f"{ticket.number} has no work order yet; draft one first.", field="work_order"
+        )
     sources, target = MOVES[action]
     if order.state not in sources:
         raise Conflict(f"A work order that is {order.state} cannot be {action}d.", field="action")
     if action == "schedule":
         if scheduled_for is None:
-            raise InvalidInput("Give the date and time the work is scheduled for.", field="scheduled_for")
+            raise InvalidInput(
+                "Give the date and time the work is scheduled for.", field="scheduled_for"
+            )
         order.scheduled_for = scheduled_for
     if action == "approve":
         order.approved_at = at
