@@ -399,6 +399,7 @@ def test_list_an_exact_page_has_no_next(as_rep: Any, rep: User, alice: User) -> 
         ({"limit": "many"}, "limit"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": "aWQ6eHl6"}, "cursor"),  # "id:xyz"
+        ({"cursor": "aWQ6OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}, "cursor"),  # "id:" and 30 nines
         ({"type": "billing"}, "type"),
         ({"team": "sales"}, "team"),
         ({"status": "done"}, "status"),
