@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "caredesk.people",
     "caredesk.status",
     "caredesk.tickets",
+    "caredesk.sla",
     "caredesk.api",
     "caredesk.desk",
     "caredesk.portal",
@@ -115,6 +116,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with writers queued on a lock file rather than SQLite's sleeps.
+    DATABASES["default"]["ENGINE"] = "caredesk.core.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("CAREDESK_TESTING") else 600
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue behind BEGIN IMMEDIATE instead of failing on a lock upgrade.

@@ -16,5 +16,6 @@ urlpatterns = [
     path("healthz", core.healthz),
     path("readyz", core.readyz),
     path("desk/", include("caredesk.desk.urls")),
+    path("status/", include("caredesk.status.urls")),
     path("", include("caredesk.portal.urls")),
 ]

@@ -26,6 +26,16 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once() -> Any:
+    # Background tasks run inline in tests (Huey's immediate mode, in-memory storage).
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
 @pytest.fixture
 def model(db: None) -> None:
     loader.load(MODEL_FILE)

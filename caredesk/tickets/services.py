@@ -26,7 +26,9 @@ from caredesk.servicemodel.choices import (
 )
 from caredesk.servicemodel.models import Category, ServiceSettings, TicketCounter, TicketType
 from caredesk.status.models import Environment
+from caredesk.sla import services as clocks
 from caredesk.tickets import triage
+from caredesk.tickets.events import record
 from caredesk.tickets.models import Attachment, Event, IdempotencyKey, Message, Ticket, WorkOrder
 from caredesk.tickets.states import ACTIVE, Status, can_move
 
@@ -34,10 +36,6 @@ MAX_SUBJECT = 300
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def record(ticket: Ticket, kind: str, /, *, actor: User | None, at: datetime, **data: Any) -> Event:
-    return Event.objects.create(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
 
 
 def _require_agent(actor: User, action: str) -> None:
@@ -177,6 +175,7 @@ def open_case(
         environment=_environment(environment),
     )
     record(ticket, "ticket.opened", actor=actor, at=at, channel=channel, priority=priority)
+    clocks.case_opened(ticket, at=at)
     if idempotency_key:
         try:
             with transaction.atomic():
@@ -249,6 +248,7 @@ def reply(
     )
     _attach(message, attachments)
     record(ticket, "ticket.replied", actor=actor, at=at, message=message.pk, channel=channel)
+    clocks.public_reply(ticket, actor=actor, at=at)
     if actor.is_agent:
         if ticket.status == Status.NEW:
             _move(ticket, Status.OPEN, actor=actor, at=at)
@@ -308,6 +308,7 @@ def _move(ticket: Ticket, target: str, *, actor: User, at: datetime, **data: Any
         ticket.resolved_at = None
     _touch(ticket, at, "status", "resolved_at", "closed_at")
     record(ticket, "ticket.status_changed", actor=actor, at=at, before=before, after=target, **data)
+    clocks.status_changed(ticket, before=before, after=target, at=at)
 
 
 @transaction.atomic
@@ -404,6 +405,7 @@ def assign(
         return ticket
     _touch(ticket, at, "assignee")
     record(ticket, "ticket.assigned", actor=actor, at=at, before=before, after=after)
+    clocks.assigned(ticket, agent=agent, at=at)
     return ticket
 
 
@@ -419,6 +421,7 @@ def set_priority(
     before, ticket.priority = ticket.priority, priority
     _touch(ticket, at, "priority")
     record(ticket, "ticket.priority_changed", actor=actor, at=at, before=before, after=priority)
+    clocks.priority_changed(ticket, at=at)
     return ticket
 
 
@@ -520,5 +523,6 @@ def escalate(
         to=target.key,
         reason=reason,
     )
+    clocks.escalated(case, ticket, at=at)
     _move(case, Status.ESCALATED, actor=actor, at=at, escalation=ticket.number)
     return ticket

@@ -13,7 +13,8 @@ from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, InvalidInput
 from caredesk.people.models import User
 from caredesk.tickets.models import Ticket, WorkOrder
-from caredesk.tickets.services import _clean_text, _require_agent, _touch, record
+from caredesk.tickets.events import record
+from caredesk.tickets.services import _clean_text, _require_agent, _touch
 
 State = WorkOrder.State
 MOVES: dict[str, tuple[frozenset[str], str]] = {
