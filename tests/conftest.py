@@ -87,20 +87,31 @@ def globex(model: None) -> Organization:
 
 @pytest.fixture
 def alice(acme: Organization) -> User:
-    return people.add_user("alice@acme.test", role="customer", org="acme", name="Alice",
-                           password="correct horse battery")
+    return people.add_user(
+        "alice@acme.test",
+        role="customer",
+        org="acme",
+        name="Alice",
+        password="correct horse battery",
+    )
 
 
 @pytest.fixture
 def bob(acme: Organization) -> User:
-    return people.add_user("bob@acme.test", role="customer", org="acme", name="Bob",
-                           password="correct horse battery")
+    return people.add_user(
+        "bob@acme.test", role="customer", org="acme", name="Bob", password="correct horse battery"
+    )
 
 
 @pytest.fixture
 def gina(globex: Organization) -> User:
-    return people.add_user("gina@globex.test", role="customer", org="globex", name="Gina",
-                           password="correct horse battery")
+    return people.add_user(
+        "gina@globex.test",
+        role="customer",
+        org="globex",
+        name="Gina",
+        password="correct horse battery",
+    )
 
 
 class ApiClient:
@@ -119,7 +130,9 @@ class ApiClient:
 
     def post(self, path: str, data: Any = None, **kw: Any) -> Any:
         return self.client.post(
-            path, data or {}, content_type="application/json",
+            path,
+            data or {},
+            content_type="application/json",
             headers=self._headers(kw.pop("headers", None)),
         )
 

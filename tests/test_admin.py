@@ -20,8 +20,20 @@ def test_service_model_summary_shows_the_guide(admin_client_signed_in: Client) -
     page = admin_client_signed_in.get("/admin/service-model/")
     assert page.status_code == 200
     html = page.content.decode()
-    for expected in ("CASE-100", "TSUP-100", "100100", "07:00-24:00", "07:00-22:00", "≤ 30s",
-                     "≤ 10m", "≤ 1h", "LiveVox 12", "API 12.0", "SPEECHIQ", "Platform Changes"):
+    for expected in (
+        "CASE-100",
+        "TSUP-100",
+        "100100",
+        "07:00-24:00",
+        "07:00-22:00",
+        "≤ 30s",
+        "≤ 10m",
+        "≤ 1h",
+        "LiveVox 12",
+        "API 12.0",
+        "SPEECHIQ",
+        "Platform Changes",
+    ):
         assert expected in html, expected
 
 
@@ -32,12 +44,20 @@ def test_admin_index_links_to_the_summary(admin_client_signed_in: Client) -> Non
 @pytest.mark.parametrize(
     "path",
     [
-        "/admin/tickets/ticket/", "/admin/tickets/event/", "/admin/tickets/workorder/",
-        "/admin/people/user/", "/admin/people/organization/", "/admin/people/apitoken/",
-        "/admin/servicemodel/tickettype/", "/admin/servicemodel/calendar/",
-        "/admin/servicemodel/prioritylevel/", "/admin/servicemodel/channeltarget/",
-        "/admin/servicemodel/category/", "/admin/servicemodel/team/",
-        "/admin/status/environment/", "/admin/status/component/",
+        "/admin/tickets/ticket/",
+        "/admin/tickets/event/",
+        "/admin/tickets/workorder/",
+        "/admin/people/user/",
+        "/admin/people/organization/",
+        "/admin/people/apitoken/",
+        "/admin/servicemodel/tickettype/",
+        "/admin/servicemodel/calendar/",
+        "/admin/servicemodel/prioritylevel/",
+        "/admin/servicemodel/channeltarget/",
+        "/admin/servicemodel/category/",
+        "/admin/servicemodel/team/",
+        "/admin/status/environment/",
+        "/admin/status/component/",
     ],
 )
 def test_every_model_has_an_admin_page(admin_client_signed_in: Client, path: str) -> None:

@@ -399,7 +399,11 @@ def test_list_an_exact_page_has_no_next(as_rep: Any, rep: User, alice: User) -> 
         ({"limit": "many"}, "limit"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": "aWQ6eHl6"}, "cursor"),  # "id:xyz"
-        ({"cursor": "aWQ6OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}, "cursor"),  # "id:" and 30 nines
+        (
+            # "id:" and 30 nines, past any 64-bit id
+            {"cursor": "aWQ6OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"},
+            "cursor",
+        ),  # "id:" and 30 nines
         ({"type": "billing"}, "type"),
         ({"team": "sales"}, "team"),
         ({"status": "done"}, "status"),

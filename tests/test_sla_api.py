@@ -11,8 +11,12 @@ import pytest
         (
             {"target": "first_response", "channel": "email", "at": "2026-11-28T22:05:00-05:00"},
             "2026-11-29T12:10:00Z",
-            ["received Saturday 22:05 ET", "outside email-monitoring hours",
-             "the clock starts Sunday 07:00", "due 07:10"],
+            [
+                "received Saturday 22:05 ET",
+                "outside email-monitoring hours",
+                "the clock starts Sunday 07:00",
+                "due 07:10",
+            ],
         ),
         (
             {"target": "first_response", "channel": "phone", "at": "2026-11-28T23:00:00-05:00"},

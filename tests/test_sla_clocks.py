@@ -76,7 +76,11 @@ def test_high_phone_case_at_two_in_the_night_escalated_and_assigned(
 ) -> None:
     with time_machine.travel(et(1, 2, month=12), tick=False) as traveller:
         case = services.open_case(
-            actor=emergency, subject="Dialer down", channel="phone", requester=alice, priority="high"
+            actor=emergency,
+            subject="Dialer down",
+            channel="phone",
+            requester=alice,
+            priority="high",
         )
         assert clock(case, "first_response").outcome == "met"
         traveller.move_to(et(1, 2, 20, month=12))
@@ -117,9 +121,7 @@ def test_waiting_on_the_customer_pauses_the_escalation_clock(
     assert clock(tsup, "escalation").due_at == et(1, 11, 40, month=12)
 
 
-def test_raising_low_to_critical_mid_clock_recomputes_the_due_time(
-    rep: User, alice: User
-) -> None:
+def test_raising_low_to_critical_mid_clock_recomputes_the_due_time(rep: User, alice: User) -> None:
     with time_machine.travel(et(1, 10, month=12), tick=False) as traveller:
         case = email_case(rep, alice, priority="low")
         tsup = services.escalate(case, actor=rep, to="technical-support", reason="slow")

@@ -27,7 +27,9 @@ def case(rep: User, alice: User, manager: User):  # type: ignore[no-untyped-def]
         )
 
 
-def test_warning_at_eighty_percent_then_breach_at_due(case, rep, manager, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_warning_at_eighty_percent_then_breach_at_due(
+    case, rep, manager, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
         assert sla.sweep(at=TUESDAY_10 + timedelta(minutes=7)).warned == []
         warned = sla.sweep(at=TUESDAY_10 + timedelta(minutes=8))
@@ -65,7 +67,8 @@ def test_stopped_clocks_are_never_swept(case, rep) -> None:  # type: ignore[no-u
 
 
 def test_the_sweep_reads_a_fixed_number_of_queries_when_nothing_is_due(
-    case, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+    case,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
     with django_assert_max_num_queries(2):
         sla.sweep(at=TUESDAY_10 + timedelta(minutes=1))

@@ -16,8 +16,8 @@ api = NinjaAPI(
     description=(
         "Cases, escalations and work orders of the Unified Service Model. "
         "Authenticate with `Authorization: Bearer <token>` (`caredesk token create EMAIL`). "
-        "Lists answer `{\"items\": [...], \"next\": cursor}`; errors answer "
-        "`{\"message\": ..., \"field\": ...}`."
+        'Lists answer `{"items": [...], "next": cursor}`; errors answer '
+        '`{"message": ..., "field": ...}`.'
     ),
     auth=TokenAuth(),
     urls_namespace="api",

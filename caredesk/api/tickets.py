@@ -43,8 +43,14 @@ from caredesk.tickets.models import Event, Ticket, WorkOrder
 from caredesk.tickets.states import Status as TicketStatus
 
 router = Router(tags=["tickets"])
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
-                                   409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -307,12 +313,18 @@ def post_work_order(request: HttpRequest, number: str, payload: WorkOrderIn) -> 
     actor = _user(request)
     if payload.action == "draft":
         order = work_orders.draft_work_order(
-            ticket, actor=actor, scope=payload.scope, requested_by=payload.requested_by,
+            ticket,
+            actor=actor,
+            scope=payload.scope,
+            requested_by=payload.requested_by,
             estimate=payload.estimate,
         )
     else:
         order = work_orders.move_work_order(
-            ticket, actor=actor, action=payload.action, note=payload.note,
+            ticket,
+            actor=actor,
+            action=payload.action,
+            note=payload.note,
             scheduled_for=payload.scheduled_for,
         )
     return work_order_json(order)

@@ -103,8 +103,10 @@ def add_user(
         if team_obj is None:
             known = ", ".join(Team.objects.values_list("key", flat=True)) or "none; load a model"
             raise InvalidInput(f"Unknown team {team_key!r}; use one of {known}.", field="team")
-        if role in TEAM_ROLES and team_obj.role != role and not (
-            role == Role.EMERGENCY and team_obj.covers
+        if (
+            role in TEAM_ROLES
+            and team_obj.role != role
+            and not (role == Role.EMERGENCY and team_obj.covers)
         ):
             raise InvalidInput(
                 f"{team_obj.name} is a team of {team_obj.role}s, not of {role}s.", field="team"

@@ -374,7 +374,7 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         for i, comp in enumerate(c.get(env, f"{path}.components", list, []) or []):
             where = f"{path}.components[{i}]"
             if not isinstance(comp, dict):
-                c.fail(where, "must be a table like { name = \"API\", version = \"12.0\" }")
+                c.fail(where, 'must be a table like { name = "API", version = "12.0" }')
                 continue
             item = {
                 "name": c.get(comp, f"{where}.name", str),
@@ -394,8 +394,18 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             "components": components,
         }
 
-    known = {"organization", "calendars", "teams", "ticket_types", "categories", "priorities",
-             "channels", "sla", "status_page", "environments"}
+    known = {
+        "organization",
+        "calendars",
+        "teams",
+        "ticket_types",
+        "categories",
+        "priorities",
+        "channels",
+        "sla",
+        "status_page",
+        "environments",
+    }
     for key in sorted(set(data) - known):
         c.fail(key, f"is not a section of the service model (known: {', '.join(sorted(known))})")
     return out, c.problems
@@ -443,8 +453,11 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
     _upsert(
         Team,
         {
-            key: {**{k: v for k, v in t.items() if k != "calendar"}, "calendar_id": t["calendar"],
-                  "position": i}
+            key: {
+                **{k: v for k, v in t.items() if k != "calendar"},
+                "calendar_id": t["calendar"],
+                "position": i,
+            }
             for i, (key, t) in enumerate(model["teams"].items())
         },
     )
@@ -470,8 +483,11 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
     _upsert(
         Category,
         {
-            key: {**{k: v for k, v in cat.items() if k != "ticket_type"},
-                  "ticket_type_id": cat["ticket_type"], "position": i}
+            key: {
+                **{k: v for k, v in cat.items() if k != "ticket_type"},
+                "ticket_type_id": cat["ticket_type"],
+                "position": i,
+            }
             for i, (key, cat) in enumerate(model["categories"].items())
         },
     )

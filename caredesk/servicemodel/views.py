@@ -36,7 +36,10 @@ def summary(request: HttpRequest) -> HttpResponse:
         ],
         "teams": Team.objects.select_related("calendar"),
         "calendars": [
-            {"obj": c, "week": [(day, ", ".join(c.hours.get(day, [])) or "closed") for day in WEEKDAYS]}
+            {
+                "obj": c,
+                "week": [(day, ", ".join(c.hours.get(day, [])) or "closed") for day in WEEKDAYS],
+            }
             for c in Calendar.objects.all()
         ],
         "priorities": [

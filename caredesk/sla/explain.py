@@ -82,8 +82,8 @@ def explain_due(
         else:
             start = next_open(calendar, received).astimezone(zone)
             parts[0] += f", outside {hours}"
-            parts.append(f"the clock starts {_when(start, got, label, calendar.time_zone)}")
-    parts.append(f"due {_when(due.astimezone(zone), start, label, calendar.time_zone)}")
+            parts.append(f"the clock starts {_when(start, got, calendar.time_zone)}")
+    parts.append(f"due {_when(due.astimezone(zone), start, calendar.time_zone)}")
     return "; ".join(parts)
 
 
@@ -153,12 +153,12 @@ def format_duration(value: timedelta) -> str:
 
 def zone_label(local: datetime, time_zone: str) -> str:
     """The zone's abbreviation at a local time: "ET" in New York, the exact one on a repeat."""
+    return (local.tzname() or time_zone) if _repeated(local) else _generic(local, time_zone)
+
+
+def _generic(local: datetime, time_zone: str) -> str:
     name = local.tzname() or time_zone
-    if _repeated(local):
-        return name
-    if time_zone.startswith(_GENERIC_REGIONS):
-        return _GENERIC.get(name, name)
-    return name
+    return _GENERIC.get(name, name) if time_zone.startswith(_GENERIC_REGIONS) else name
 
 
 def _repeated(local: datetime) -> bool:
@@ -170,13 +170,17 @@ def _clock(local: datetime) -> str:
     return f"{text}:{local.second:02d}" if local.second else text
 
 
-def _when(local: datetime, since: datetime, label: str, time_zone: str) -> str:
-    """A later local time, with its day when that differs from `since`'s, and its date a week on."""
+def _when(local: datetime, since: datetime, time_zone: str) -> str:
+    """A later local time, with its day when that differs from `since`'s, and its date a week on.
+
+    Its zone is named when the time happens twice, or when the zone's name changed since.
+    """
     text = _clock(local)
     days = (local.date() - since.date()).days
     if days >= 7:
         text = f"{DAY_NAMES[local.weekday()]} {local.date().isoformat()} {text}"
     elif days:
         text = f"{DAY_NAMES[local.weekday()]} {text}"
-    own = zone_label(local, time_zone)
-    return f"{text} {own}" if own != label or _repeated(local) else text
+    if _repeated(local) or _generic(local, time_zone) != _generic(since, time_zone):
+        return f"{text} {zone_label(local, time_zone)}"
+    return text

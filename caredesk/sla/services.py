@@ -61,7 +61,9 @@ def emergency_staffing(at: datetime) -> bool:
     return key is not None and not is_open(calendar_for(key), at)
 
 
-def terms(kind: str, *, channel: str, priority: str, started_at: datetime) -> tuple[str, timedelta, bool]:
+def terms(
+    kind: str, *, channel: str, priority: str, started_at: datetime
+) -> tuple[str, timedelta, bool]:
     """The calendar, target and emergency flag of a clock, from the service model."""
     if kind == SlaTarget.FIRST_RESPONSE:
         row = ChannelTarget.objects.get(pk=channel)
@@ -81,7 +83,9 @@ def compute_due(
     pauses: list[list[str | None]] | None = None,
 ) -> Due:
     """The due time of a clock, and its explanation, from the same functions everywhere."""
-    calendar, target, emergency = terms(kind, channel=channel, priority=priority, started_at=started_at)
+    calendar, target, emergency = terms(
+        kind, channel=channel, priority=priority, started_at=started_at
+    )
     cal = calendar_for(calendar)
     paused = _paused_time(calendar, pauses or [], started_at) if pauses else timedelta()
     due_at = add_business_time(cal, started_at, target + paused)
@@ -254,7 +258,9 @@ def sweep(*, at: datetime | None = None, limit: int = 1000) -> SweepResult:
                 _notify_on_commit(clock, "warning")
                 warned.append(pk)
     candidates = (
-        Clock.objects.filter(stopped_at__isnull=True, breach_noticed_at__isnull=True, due_at__lte=at)
+        Clock.objects.filter(
+            stopped_at__isnull=True, breach_noticed_at__isnull=True, due_at__lte=at
+        )
         .order_by("due_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -45,5 +45,7 @@ def notify_clock(clock_id: int, what: str) -> None:
         to=recipients,
         from_email=ticket.team.email or settings.DEFAULT_FROM_EMAIL,
     )
-    message.attach_alternative(render_to_string("sla/emails/notice-body.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("sla/emails/notice-body.html", context), "text/html"
+    )
     message.send()

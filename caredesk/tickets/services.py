@@ -25,11 +25,11 @@ from caredesk.servicemodel.choices import (
     Role,
 )
 from caredesk.servicemodel.models import Category, ServiceSettings, TicketCounter, TicketType
-from caredesk.status.models import Environment
 from caredesk.sla import services as clocks
+from caredesk.status.models import Environment
 from caredesk.tickets import triage
 from caredesk.tickets.events import record
-from caredesk.tickets.models import Attachment, Event, IdempotencyKey, Message, Ticket, WorkOrder
+from caredesk.tickets.models import Attachment, IdempotencyKey, Message, Ticket, WorkOrder
 from caredesk.tickets.states import ACTIVE, Status, can_move
 
 MAX_SUBJECT = 300

@@ -21,8 +21,7 @@ def _matches(text: str, keywords: Sequence[str]) -> list[str]:
     return [
         k
         for k in keywords
-        if k.strip()
-        and re.search(rf"(?<!\w){re.escape(k.lower())}(?:s|es|d|ed|ing)?(?!\w)", text)
+        if k.strip() and re.search(rf"(?<!\w){re.escape(k.lower())}(?:s|es|d|ed|ing)?(?!\w)", text)
     ]
 
 

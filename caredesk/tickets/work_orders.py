@@ -12,8 +12,8 @@ from django.db import transaction
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, InvalidInput
 from caredesk.people.models import User
-from caredesk.tickets.models import Ticket, WorkOrder
 from caredesk.tickets.events import record
+from caredesk.tickets.models import Ticket, WorkOrder
 from caredesk.tickets.services import _clean_text, _require_agent, _touch
 
 State = WorkOrder.State
