@@ -26,6 +26,7 @@ api = NinjaAPI(
 api.add_router("", tickets_router)
 api.add_router("/status", "caredesk.status.api.router")
 api.add_router("/sla", "caredesk.sla.api.router")
+api.add_router("/reports", "caredesk.reports.api.router")
 
 
 @api.exception_handler(DomainError)

@@ -1,11 +1,13 @@
 from django.urls import path
 
 from caredesk.desk import ticket, views
+from caredesk.reports.views import sla_report
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.new_case, name="new"),
+    path("reports/", sla_report, name="reports"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
 ]

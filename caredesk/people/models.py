@@ -114,3 +114,48 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user.email}, {self.scope})"
+
+
+class PresenceStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    BUSY = "busy", "Busy"
+    AWAY = "away", "Away"
+    OFFLINE = "offline", "Offline"
+
+
+# Available and busy agents are at work: they count as on duty; away and offline do not.
+ON_DUTY_PRESENCE = frozenset({PresenceStatus.AVAILABLE, PresenceStatus.BUSY})
+
+
+class Presence(models.Model):
+    """An agent's current presence; an agent without a row is offline."""
+
+    agent = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="presence"
+    )
+    status = models.CharField(
+        max_length=10, choices=PresenceStatus.choices, default=PresenceStatus.OFFLINE
+    )
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.status}"
+
+
+class PresenceChange(models.Model):
+    """Append-only audit of presence changes: who set whom to what, and when."""
+
+    agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="presence_changes")
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    before = models.CharField(max_length=10, choices=PresenceStatus.choices)
+    after = models.CharField(max_length=10, choices=PresenceStatus.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["agent", "at"], name="presence_change_agent_at")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.before} -> {self.after}"
