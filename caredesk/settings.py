@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "caredesk.status",
     "caredesk.tickets",
     "caredesk.sla",
+    "caredesk.reports",
     "caredesk.api",
     "caredesk.desk",
     "caredesk.portal",
@@ -116,8 +117,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's backend, with writers queued on a lock file rather than SQLite's sleeps.
-    DATABASES["default"]["ENGINE"] = "caredesk.core.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("CAREDESK_TESTING") else 600
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue behind BEGIN IMMEDIATE instead of failing on a lock upgrade.
@@ -161,6 +160,8 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("CAREDESK_FROM_EMAIL", "caredesk@localhost")
 SMTP_PORT = int(os.environ.get("CAREDESK_SMTP_PORT", "2525"))
 MAIL_DOMAINS = _env_list("CAREDESK_MAIL_DOMAINS")
+# Hosts status-page webhooks may call although they resolve to private or loopback addresses.
+WEBHOOK_ALLOWED_HOSTS = _env_list("CAREDESK_WEBHOOK_ALLOWED_HOSTS")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,1 +1,0 @@
-"""SQLite for caredesk: Django's backend with writers queued on a file lock (see base.py)."""
