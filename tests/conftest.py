@@ -36,6 +36,14 @@ def _tasks_run_at_once() -> Any:
     HUEY.immediate = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_model_cache() -> None:
+    # Each test's database starts empty: no service model read by an earlier test may linger.
+    from caredesk.servicemodel.cache import invalidate
+
+    invalidate()
+
+
 @pytest.fixture
 def model(db: None) -> None:
     loader.load(MODEL_FILE)

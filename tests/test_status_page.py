@@ -171,3 +171,29 @@ def test_the_updated_time_stays_true(model: None) -> None:
 def test_feeds_are_linked_from_the_page(model: None) -> None:
     html = page()
     assert 'type="application/atom+xml"' in html and 'href="/status/history.atom"' in html
+
+
+def test_the_json_answers_a_conditional_get_with_304_until_the_page_changes(
+    manager: User,
+) -> None:
+    client = Client()
+    first = client.get("/status/api/v2/summary.json")
+    etag = first["ETag"]
+    again = client.get("/status/api/v2/summary.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    services.set_component(comp("NA3", "API"), actor=manager, status="partial_outage")
+    changed = client.get("/status/api/v2/summary.json", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_the_cached_document_stays_personal_where_it_must(manager: User) -> None:
+    one, two = Client(), Client()
+    tokens = [
+        re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', c.get("/status/").content.decode())
+        for c in (one, two)
+    ]
+    assert all(tokens) and tokens[0].group(1) != tokens[1].group(1)  # type: ignore[union-attr]
+    signed_in = Client()
+    signed_in.force_login(manager)
+    assert manager.display_name in signed_in.get("/status/").content.decode()
+    assert manager.display_name not in one.get("/status/").content.decode()

@@ -5,3 +5,7 @@ class ServiceModelConfig(AppConfig):
     name = "caredesk.servicemodel"
     label = "servicemodel"
     verbose_name = "Service model"
+
+    def ready(self) -> None:
+        # Connects the signals that drop the per-process model cache on every change.
+        from caredesk.servicemodel import cache  # noqa: F401

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.models import Calendar
 from caredesk.sla.business_time import WeeklyCalendar
 
@@ -22,7 +23,10 @@ def from_row(row: Calendar) -> WeeklyCalendar:
 
 def calendar_for(key: str) -> WeeklyCalendar:
     """The pure calendar of the row with this key (Calendar.DoesNotExist when there is none)."""
-    return from_row(Calendar.objects.get(pk=key))
+    row = snapshot().calendars.get(key)
+    if row is None:
+        raise Calendar.DoesNotExist(f"No calendar {key!r}.")
+    return from_row(row)
 
 
 @lru_cache(maxsize=256)

@@ -17,8 +17,8 @@ from django.db.models import F
 
 from caredesk.core.clock import now
 from caredesk.people.models import User
+from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import Channel, SlaTarget
-from caredesk.servicemodel.models import ChannelTarget, PriorityLevel, ServiceSettings
 from caredesk.sla import explain
 from caredesk.sla.business_time import add_business_time, business_time_between, is_open
 from caredesk.sla.calendars import calendar_for
@@ -57,7 +57,7 @@ def _paused_time(calendar: str, pauses: list[list[str | None]], until: datetime)
 
 def emergency_staffing(at: datetime) -> bool:
     """Outside staffed hours: Emergency Care answers, and the emergency targets apply."""
-    key = ServiceSettings.current().emergency_calendar_id
+    key = snapshot().settings.emergency_calendar_id
     return key is not None and not is_open(calendar_for(key), at)
 
 
@@ -66,9 +66,9 @@ def terms(
 ) -> tuple[str, timedelta, bool]:
     """The calendar, target and emergency flag of a clock, from the service model."""
     if kind == SlaTarget.FIRST_RESPONSE:
-        row = ChannelTarget.objects.get(pk=channel)
+        row = snapshot().channels[channel]
         return row.first_response_calendar_id, row.first_response_target, False
-    level = PriorityLevel.objects.get(pk=priority)
+    level = snapshot().priorities[priority]
     emergency = emergency_staffing(started_at)
     target = level.emergency_escalation_target if emergency else level.escalation_target
     return level.escalation_calendar_id, target, emergency
@@ -89,7 +89,7 @@ def compute_due(
     cal = calendar_for(calendar)
     paused = _paused_time(calendar, pauses or [], started_at) if pauses else timedelta()
     due_at = add_business_time(cal, started_at, target + paused)
-    ratio = ServiceSettings.current().warning_ratio
+    ratio = snapshot().settings.warning_ratio
     warn_at = add_business_time(cal, started_at, target * ratio + paused)
     text = explain.explain(
         target=kind,
@@ -104,22 +104,26 @@ def compute_due(
     return Due(kind, calendar, target, started_at, due_at, warn_at, emergency, text)
 
 
-def _start(ticket: Ticket, kind: str, *, started_at: datetime) -> Clock:
+def _start(
+    ticket: Ticket, kind: str, *, started_at: datetime, stopped_at: datetime | None = None
+) -> Clock:
+    """A new running clock on the ticket, or one already stopped (a call answered at once)."""
     due = compute_due(kind, channel=ticket.channel, priority=ticket.priority, started_at=started_at)
-    clock, _ = Clock.objects.update_or_create(
+    late = stopped_at is not None and stopped_at > due.due_at
+    return Clock.objects.create(
         ticket=ticket,
         kind=kind,
-        defaults={
-            "calendar_id": due.calendar,
-            "target": due.target,
-            "started_at": started_at,
-            "due_at": due.due_at,
-            "warn_at": due.warn_at,
-            "emergency": due.emergency,
-            "explanation": due.explanation,
-        },
+        calendar_id=due.calendar,
+        target=due.target,
+        started_at=started_at,
+        due_at=due.due_at,
+        warn_at=due.warn_at,
+        emergency=due.emergency,
+        explanation=due.explanation,
+        stopped_at=stopped_at,
+        outcome="" if stopped_at is None else Outcome.BREACHED if late else Outcome.MET,
+        breached_at=due.due_at if late else None,
     )
-    return clock
 
 
 def _stop(clock: Clock, at: datetime) -> None:
@@ -163,9 +167,8 @@ def _running(ticket: Ticket, kind: str | None = None) -> list[Clock]:
 def case_opened(ticket: Ticket, *, at: datetime, answered_at: datetime | None = None) -> None:
     """Start the first-response clock of a new case. A phone case is opened by the
     representative who answered, so its clock runs from ring (`at`) to answer."""
-    clock = _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at)
-    if ticket.channel == Channel.PHONE:
-        _stop(clock, answered_at or at)
+    answered = (answered_at or at) if ticket.channel == Channel.PHONE else None
+    _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at, stopped_at=answered)
 
 
 def public_reply(ticket: Ticket, *, actor: User | None, at: datetime) -> None:
@@ -202,7 +205,7 @@ def status_changed(ticket: Ticket, *, before: str, after: str, at: datetime) -> 
         for clock in _running(ticket):
             _stop(clock, at)
         return
-    pausing = set(ServiceSettings.current().pause_when_waiting)
+    pausing = set(snapshot().settings.pause_when_waiting)
     if Status.WAITING_ON_CUSTOMER not in (before, after) or not pausing:
         return
     for clock in _running(ticket):

@@ -289,3 +289,7 @@ def update_maintenance(
     maintenance = _incident(maintenance_id, Incident.Kind.MAINTENANCE)
     services.update_maintenance(maintenance, actor=actor, status=payload.status, body=payload.body)
     return Status(201, _incident_json(maintenance))
+
+
+# The subscriber and linked-ticket endpoints live beside this module, on the same router.
+from caredesk.status import api_subscribers, api_tickets  # noqa: E402, F401

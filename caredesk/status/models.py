@@ -148,6 +148,10 @@ class Incident(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Cases and TSUP tickets about it; their requesters hear when it resolves.
+    tickets = models.ManyToManyField(
+        "tickets.Ticket", through="LinkedTicket", related_name="incidents", blank=True
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -176,6 +180,26 @@ class AffectedComponent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}: {self.component}"
+
+
+class LinkedTicket(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    linked_at = models.DateTimeField()
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When the requester was told the incident resolved: once per link, however often retried.
+    told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "ticket"], name="ticket_linked_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} ↔ {self.ticket_id}"
 
 
 class IncidentUpdate(models.Model):
@@ -211,23 +235,56 @@ class PageState(models.Model):
 
 
 class Subscriber(models.Model):
-    """An email subscriber: confirmed by a link (double opt-in), gone by one click."""
+    """A subscriber to the page's notices: an email address or a webhook URL.
 
-    email = models.EmailField()
+    Email subscribers confirm by a link (double opt-in) and leave by one click; a webhook
+    subscriber is added by a manager and signs its payloads with its own secret. No
+    environment and no component chosen means the whole page.
+    """
+
+    email = models.EmailField(blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    secret = models.CharField(max_length=64, blank=True)  # the webhook's HMAC key
     token = models.CharField(max_length=64, unique=True)
     environments = models.ManyToManyField(Environment, blank=True, related_name="subscribers")
     components = models.ManyToManyField(Component, blank=True, related_name="subscribers")
     created_at = models.DateTimeField()
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["email"]
+        ordering = ["email", "url"]
         indexes = [models.Index(fields=["email"])]
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or self.url
 
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    @property
+    def is_webhook(self) -> bool:
+        return bool(self.url)
+
+
+class Delivery(models.Model):
+    """One notice to one subscriber, keyed by what it is about ("update:12", "change:40").
+
+    The unique key is the rate limit: one message per subscriber per update, however
+    often a task is retried or a sweep repeats.
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    key = models.CharField(max_length=40)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscriber", "key"], name="delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} {self.key}"

@@ -298,9 +298,17 @@ ENDPOINTS: dict[str, Callable[[Page], dict[str, Any]]] = {
 }
 
 
+def endpoint(name: str) -> tuple[bytes, str]:
+    """The endpoint's JSON body and its ETag, from the cache."""
+
+    def build() -> tuple[bytes, str]:
+        body = json.dumps(ENDPOINTS[name](Page()), separators=(",", ":")).encode()
+        return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+    value: tuple[bytes, str] = cached(f"json:{name}", build)
+    return value
+
+
 def endpoint_bytes(name: str) -> bytes:
     """The endpoint's JSON body, from the cache."""
-    return cached(
-        f"json:{name}",
-        lambda: json.dumps(ENDPOINTS[name](Page()), separators=(",", ":")).encode(),
-    )
+    return endpoint(name)[0]

@@ -19,6 +19,7 @@ from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Role
+from caredesk.status import links, subscriptions
 from caredesk.status.models import (
     INCIDENT_STATUSES,
     MAINTENANCE_ACTIVE,
@@ -209,8 +210,11 @@ def set_component(
         component = (
             Component.objects.select_for_update().select_related("environment").get(pk=component.pk)
         )
-        if _change(component, at=at, actor=actor, status=status, version=version):
+        change = _change(component, at=at, actor=actor, status=status, version=version)
+        if change:
             _touch(at)
+            if change.old_status != change.status:
+                subscriptions.notify_component(change.pk)
     return component
 
 
@@ -263,7 +267,7 @@ def create_incident(
             AffectedComponent(incident=incident, component=c) for c in found.values()
         )
         changes = _apply(found, wanted, at=at, actor=actor, incident=incident)
-        IncidentUpdate.objects.create(
+        update = IncidentUpdate.objects.create(
             incident=incident,
             status=status,
             body=body,
@@ -273,6 +277,7 @@ def create_incident(
             actor=actor,
         )
         _touch(at)
+        subscriptions.notify(update)
     return incident
 
 
@@ -354,6 +359,8 @@ def update_incident(
             incident.resolved_at = incident.resolved_at or at
         else:
             incident.resolved_at = None
+        if status == "resolved" and incident.status in UNRESOLVED:
+            links.on_resolved(incident)
         incident.status = status
         if impact is not None:
             incident.impact = impact
@@ -369,6 +376,7 @@ def update_incident(
             actor=actor,
         )
         _touch(at)
+        subscriptions.notify(update)
     return update
 
 
@@ -452,7 +460,7 @@ def schedule_maintenance(
         AffectedComponent.objects.bulk_create(
             AffectedComponent(incident=maintenance, component=c) for c in found.values()
         )
-        IncidentUpdate.objects.create(
+        announcement = IncidentUpdate.objects.create(
             incident=maintenance,
             status="scheduled",
             body=body,
@@ -461,6 +469,10 @@ def schedule_maintenance(
             actor=actor,
         )
         _touch(at)
+        if target_version:
+            # An upgrade is announced to its subscribers; other maintenance is told
+            # when it starts and ends.
+            subscriptions.notify(announcement)
     if auto_transition and starts <= at:
         advance_maintenances()
     return maintenance
@@ -511,6 +523,7 @@ def _move_maintenance(
                 changes.append(entry)
     if status == "completed":
         maintenance.resolved_at = at
+        links.on_resolved(maintenance)
         was_active = maintenance.status in MAINTENANCE_ACTIVE
         for component in components:
             if not was_active:
@@ -541,6 +554,7 @@ def _move_maintenance(
         actor=actor,
     )
     _touch(at)
+    subscriptions.notify(update)
     return update
 
 

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from caredesk.people.models import Organization, User
+from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import (
     CASE_TYPE,
     EMERGENCY_TEAM,
@@ -24,7 +25,7 @@ from caredesk.servicemodel.choices import (
     Priority,
     Role,
 )
-from caredesk.servicemodel.models import Category, ServiceSettings, TicketCounter, TicketType
+from caredesk.servicemodel.models import Category, TicketCounter, TicketType
 from caredesk.sla import services as clocks
 from caredesk.status.models import Environment
 from caredesk.tickets import triage
@@ -58,16 +59,22 @@ def _choice(value: str | None, choices: type[Priority] | type[Channel], field: s
 
 
 def _next_number(ticket_type: TicketType) -> str:
-    # The counter row is locked for the rest of the transaction (on SQLite, BEGIN IMMEDIATE
-    # already holds the write lock), so two creators never take the same number.
-    counter = TicketCounter.objects.select_for_update().filter(ticket_type=ticket_type).first()
-    if counter is None:
-        counter = TicketCounter.objects.create(
-            ticket_type=ticket_type, next_number=ticket_type.first_number
+    # One atomic increment of the type's counter row: the row stays locked until this
+    # transaction ends, so two creators never take the same number (a rollback leaves a gap).
+    table = TicketCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_number = next_number + 1"  # noqa: S608 -- our table name
+            " WHERE ticket_type_id = %s RETURNING next_number",
+            [ticket_type.pk],
         )
-    n = counter.next_number
-    TicketCounter.objects.filter(pk=ticket_type.pk).update(next_number=n + 1)
-    return ticket_type.format_number(n)
+        row = cursor.fetchone()
+    if row is None:
+        TicketCounter.objects.create(
+            ticket_type=ticket_type, next_number=ticket_type.first_number + 1
+        )
+        return ticket_type.format_number(ticket_type.first_number)
+    return ticket_type.format_number(row[0] - 1)
 
 
 def _clean_text(value: str | None, field: str, *, required: bool, limit: int | None = None) -> str:
@@ -144,7 +151,7 @@ def open_case(
     subject = _clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
     description = _clean_text(description, "description", required=False)
     channel = _choice(channel, Channel, "channel")
-    priority = _choice(priority or ServiceSettings.current().default_priority, Priority, "priority")
+    priority = _choice(priority or snapshot().settings.default_priority, Priority, "priority")
     if not actor.is_agent:
         # A contact opens cases for themselves, in their own organization.
         if requester is not None and requester.pk != actor.pk:
@@ -160,7 +167,7 @@ def open_case(
         and requester.organization_id not in (None, organization.pk)
     ):
         raise InvalidInput("The requester belongs to another organization.", field="organization")
-    case_type = TicketType.objects.filter(pk=CASE_TYPE).first()
+    case_type = snapshot().types.get(CASE_TYPE)
     if case_type is None:
         raise NotFound("The service model has no Customer Care ticket type; load a model first.")
     ticket = _new_ticket(
