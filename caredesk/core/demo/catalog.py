@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PASSWORD = "caredesk-demo"
+PASSWORD = "caredesk-demo"  # noqa: S105 -- printed for everyone: it is demo data
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ CUSTOMERS = (
     Customer("Northgate Insurance", "northgate-ins.example", "860", ("NA4", "SPEECHIQ")),
 )
 
+# fmt: off
 FIRST_NAMES = (
     "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Mateo", "Isabella", "Lucas",
     "Mia", "Ethan", "Amelia", "James", "Harper", "Benjamin", "Evelyn", "Henry", "Abigail",
@@ -43,6 +44,7 @@ LAST_NAMES = (
     "Mendes", "Novak", "Lindqvist", "Osei", "Turner", "Morales", "Dubois", "Park", "Shah",
     "Bianchi", "Kowalski", "Ward",
 )
+# fmt: on
 
 # The service desk's own people: (role, team, name). The first of each role is the
 # one printed among the sign-in details.
@@ -109,8 +111,7 @@ CC = (
     ),
     Inquiry(
         "DNC list upload format",
-        "What file format does the Do-Not-Call list upload expect? Our last file had a header"
-        " row.",
+        "What file format does the Do-Not-Call list upload expect? Our last file had a header row.",
         priorities=("low", "medium"),
     ),
     Inquiry(
@@ -264,8 +265,7 @@ PC = (
     ),
     Inquiry(
         "Training for twelve new supervisors",
-        "We have twelve new supervisors starting next month and would like a training"
-        " session.",
+        "We have twelve new supervisors starting next month and would like a training session.",
         to="project-coordination",
         category="complex-self-service",
         priorities=("low", "medium"),

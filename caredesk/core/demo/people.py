@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -36,15 +37,25 @@ def staff_domain() -> str:
 
 
 def _email(name: str, domain: str) -> str:
-    local = "".join(ch for ch in name.lower().replace(" ", ".") if ch.isalnum() or ch == ".")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    local = "".join(ch for ch in ascii_name.lower().replace(" ", ".") if ch.isalnum() or ch == ".")
     return f"{local}@{domain}"
 
 
-def _user(email: str, password_hash: str, **fields: str | None) -> User:
+def _user(
+    email: str,
+    password_hash: str,
+    *,
+    role: str,
+    name: str,
+    team: str | None = None,
+    org: str | None = None,
+    phone: str = "",
+) -> User:
     # Reuse an account made earlier (say by `caredesk user add`): the demo only adds.
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = people.add_user(email, **fields)  # type: ignore[arg-type]
+        user = people.add_user(email, role=role, team=team, org=org, name=name, phone=phone)
         # One hash for everyone: argon2 takes a tenth of a second per password.
         User.objects.filter(pk=user.pk).update(password=password_hash)
     return user
@@ -64,7 +75,7 @@ def make_cast(rng: random.Random, *, contacts_per_org: int) -> Cast:
     for customer in catalog.CUSTOMERS:
         org = people.get_or_create_organization(customer.name, domains=[customer.domain])
         envs = [key for key in customer.environments if key in known_envs]
-        org.environments.set(envs)
+        org.environments.set(Environment.objects.filter(key__in=envs))
         cast.organizations.append(org)
         cast.environments[org.pk] = envs
         contacts = cast.contacts[org.pk] = []
@@ -75,7 +86,7 @@ def make_cast(rng: random.Random, *, contacts_per_org: int) -> Cast:
                 if email not in used:
                     used.add(email)
                     break
-            phone = f"+1{customer.area_code}5550{100 + (len(used) * 7 + i) % 100:03d}"[:12]
+            phone = f"+1{customer.area_code}5550{100 + (len(used) * 7 + i) % 100}"
             contacts.append(
                 _user(
                     email,
