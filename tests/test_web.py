@@ -57,7 +57,9 @@ def test_agent_signs_in_and_lands_on_the_desk(rep):
     response = client.post("/signin/", {"username": "REP@caredesk.test", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/desk/"
-    assert client.get("/desk/").status_code == 200
+    desk = client.get("/desk/")
+    assert desk.status_code == 200
+    assert 'href="/desk/reports/"' in desk.content.decode()
 
 
 def test_customer_signs_in_and_lands_on_the_portal(alice):
@@ -65,7 +67,9 @@ def test_customer_signs_in_and_lands_on_the_portal(alice):
     response = client.post("/signin/", {"username": "alice@acme.test", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert "New request" in client.get("/").content.decode()
+    portal = client.get("/").content.decode()
+    assert "New request" in portal
+    assert "/desk/reports/" not in portal
 
 
 def test_sign_in_honours_next(rep):
