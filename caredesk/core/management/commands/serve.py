@@ -43,6 +43,12 @@ class Command(BaseCommand):
             help="web worker processes (default: 2 per core, plus one)",
         )
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("CAREDESK_WEB_THREADS", "1")),
+            help="threads per worker; above 1 the workers keep connections alive (gthread)",
+        )
+        parser.add_argument(
             "--web-only", action="store_true", help="serve the web only (the scaled mode)"
         )
 
@@ -60,7 +66,8 @@ class Command(BaseCommand):
                 {
                     "bind": f"{options['host']}:{options['port']}",
                     "workers": options["workers"],
-                    "worker_class": "sync",
+                    "worker_class": "gthread" if options["threads"] > 1 else "sync",
+                    "threads": options["threads"],
                     "accesslog": os.environ.get("CAREDESK_ACCESS_LOG") or None,
                     "errorlog": "-",
                     "loglevel": "warning",
