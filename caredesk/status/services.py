@@ -364,20 +364,7 @@ def update_incident(
         incident.status = status
         if impact is not None:
             incident.impact = impact
-        incident.updated_at = at
-        incident.save()
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            status=status,
-            body=body,
-            affected_components=changes or None,
-            created_at=at,
-            display_at=at,
-            actor=actor,
-        )
-        _touch(at)
-        subscriptions.notify(update)
-    return update
+        return _post_update(incident, status, body, changes, actor=actor, at=at)
 
 
 def _held_only_by(incident: Incident) -> list[Component]:
@@ -542,20 +529,7 @@ def _move_maintenance(
             if entry:
                 changes.append(entry)
     maintenance.status = status
-    maintenance.updated_at = at
-    maintenance.save()
-    update = IncidentUpdate.objects.create(
-        incident=maintenance,
-        status=status,
-        body=body,
-        affected_components=changes or None,
-        created_at=at,
-        display_at=at,
-        actor=actor,
-    )
-    _touch(at)
-    subscriptions.notify(update)
-    return update
+    return _post_update(maintenance, status, body, changes, actor=actor, at=at)
 
 
 def advance_maintenances() -> list[IncidentUpdate]:
@@ -584,3 +558,29 @@ def advance_maintenances() -> list[IncidentUpdate]:
                     _move_maintenance(maintenance, status="completed", body="", actor=None)
                 )
     return updates
+
+
+def _post_update(
+    incident: Incident,
+    status: str,
+    body: str,
+    changes: list[dict[str, Any]],
+    *,
+    actor: User | None,
+    at: datetime,
+) -> IncidentUpdate:
+    """Save the incident's new state, add its timestamped update and tell subscribers."""
+    incident.updated_at = at
+    incident.save()
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        status=status,
+        body=body,
+        affected_components=changes or None,
+        created_at=at,
+        display_at=at,
+        actor=actor,
+    )
+    _touch(at)
+    subscriptions.notify(update)
+    return update
