@@ -156,7 +156,10 @@ if EMAIL_URL:
     EMAIL_USE_TLS = _mail.scheme == "smtp+tls"
     EMAIL_USE_SSL = _mail.scheme == "smtps"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Without an SMTP server each message is a file in the data dir, so the console of
+    # `caredesk serve` stays readable (the demo's overdue cases send their notices at once).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
 DEFAULT_FROM_EMAIL = os.environ.get("CAREDESK_FROM_EMAIL", "caredesk@localhost")
 SMTP_PORT = int(os.environ.get("CAREDESK_SMTP_PORT", "2525"))
 MAIL_DOMAINS = _env_list("CAREDESK_MAIL_DOMAINS")
