@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", core.healthz),
     path("readyz", core.readyz),
+    path("metrics", core.metrics),
     path("desk/", include("caredesk.desk.urls")),
     path("status/", include("caredesk.status.urls")),
     path("", include("caredesk.portal.urls")),
