@@ -10,13 +10,25 @@ class ServiceSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(models.Calendar)
 class CalendarAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "time_zone", "week"]
+    list_display = ["key", "name", "time_zone", "week", "public_holidays", "closed_on", "special"]
 
     @admin.display(description="hours")
     def week(self, obj: models.Calendar) -> str:
         return "; ".join(
             f"{day} {', '.join(spans) or 'closed'}" for day, spans in obj.hours.items()
         )
+
+    @admin.display(description="public holidays")
+    def public_holidays(self, obj: models.Calendar) -> str:
+        return obj.public_holidays_label() or "—"
+
+    @admin.display(description="holidays")
+    def closed_on(self, obj: models.Calendar) -> str:
+        return ", ".join(obj.holidays or ()) or "—"
+
+    @admin.display(description="exceptions")
+    def special(self, obj: models.Calendar) -> str:
+        return "; ".join(obj.exception_labels()) or "—"
 
 
 @admin.register(models.Team)

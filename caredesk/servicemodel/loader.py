@@ -31,6 +31,7 @@ from caredesk.servicemodel.models import (
     TicketCounter,
     TicketType,
 )
+from caredesk.servicemodel.public_holidays import public_holidays_problem
 from caredesk.status.models import Component, ComponentStatus, Environment
 
 KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -135,35 +136,89 @@ class _Checker:
                 self.fail(f"{path}.{key}", f"is longer than {MAX_KEY} characters")
 
 
+CALENDAR_FIELDS = (
+    "name",
+    "time_zone",
+    "holidays",
+    "exceptions",
+    "holiday_country",
+    "holiday_subdivision",
+)
+
+
+def _check_spans(c: _Checker, spans: list[Any], path: str) -> list[str]:
+    """One day's intervals ("07:00-24:00"), in order and not overlapping; the good ones."""
+    good: list[str] = []
+    previous_end = -1
+    for i, span in enumerate(spans):
+        where = f"{path}[{i}]"
+        m = INTERVAL.match(span) if isinstance(span, str) else None
+        if not m:
+            c.fail(where, f'{span!r} is not an interval like "07:00-24:00"')
+            continue
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
+            c.fail(where, f"{span!r} is not a time of day (24:00 is the latest end)")
+        elif end <= start:
+            c.fail(where, f"{span!r} ends before it starts")
+        elif start < previous_end:
+            c.fail(where, f"{span!r} overlaps the interval before it; list intervals in order")
+        else:
+            previous_end = end
+            good.append(span)
+    return good
+
+
 def _check_hours(c: _Checker, cal: dict[str, Any], path: str) -> dict[str, list[str]]:
     hours: dict[str, list[str]] = {}
     for day in WEEKDAYS:
         spans = c.get(cal, f"{path}.{day}", list, [])
-        hours[day] = []
-        previous_end = -1
-        for i, span in enumerate(spans or []):
-            where = f"{path}.{day}[{i}]"
-            m = INTERVAL.match(span) if isinstance(span, str) else None
-            if not m:
-                c.fail(where, f'{span!r} is not an interval like "07:00-24:00"')
-                continue
-            h1, m1, h2, m2 = (int(g) for g in m.groups())
-            start, end = h1 * 60 + m1, h2 * 60 + m2
-            if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
-                c.fail(where, f"{span!r} is not a time of day (24:00 is the latest end)")
-            elif end <= start:
-                c.fail(where, f"{span!r} ends before it starts")
-            elif start < previous_end:
-                c.fail(where, f"{span!r} overlaps the interval before it; list intervals in order")
-            else:
-                previous_end = end
-                hours[day].append(span)
-    unknown = set(cal) - {*WEEKDAYS, "name", "time_zone", "holidays"}
+        hours[day] = _check_spans(c, spans or [], f"{path}.{day}")
+    unknown = set(cal) - {*WEEKDAYS, *CALENDAR_FIELDS}
     for key in sorted(unknown):
         c.fail(
-            f"{path}.{key}", "is not a calendar field (use mon … sun, name, time_zone, holidays)"
+            f"{path}.{key}",
+            f"is not a calendar field (use mon … sun, {', '.join(CALENDAR_FIELDS)})",
         )
     return hours
+
+
+def _check_exceptions(c: _Checker, cal: dict[str, Any], path: str) -> dict[str, list[str]]:
+    """{"2026-12-24": ["07:00-14:00"], "2026-12-31": []}: dates with their own hours."""
+    table = c.get(cal, f"{path}.exceptions", dict, {})
+    out: dict[str, list[str]] = {}
+    for day, spans in (table or {}).items():
+        where = f"{path}.exceptions.{day}"
+        if not (DATE.match(day) and _is_date(day)):
+            c.fail(where, f'{day!r} is not a date like "2026-12-24"')
+            continue
+        if not isinstance(spans, list):
+            c.fail(
+                where,
+                f'must be a list of intervals like ["07:00-14:00"] (or [] to close), not {spans!r}',
+            )
+            continue
+        out[day] = _check_spans(c, spans, where)
+    return dict(sorted(out.items()))
+
+
+def _check_country(c: _Checker, cal: dict[str, Any], path: str) -> tuple[str, str]:
+    """A country (and subdivision) whose public holidays the `holidays` package knows."""
+    country = c.get(cal, f"{path}.holiday_country", str, "") or ""
+    subdivision = c.get(cal, f"{path}.holiday_subdivision", str, "") or ""
+    if not country:
+        if subdivision:
+            c.fail(
+                f"{path}.holiday_subdivision",
+                f'{subdivision!r} needs a holiday_country (for example "US")',
+            )
+        return "", ""
+    problem = public_holidays_problem(country, subdivision)
+    if problem is not None:
+        field_name = "holiday_subdivision" if problem[0] == "subdivision" else "holiday_country"
+        c.fail(f"{path}.{field_name}", problem[1])
+    return country, subdivision
 
 
 def _is_date(text: str) -> bool:
@@ -212,11 +267,15 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         for i, day in enumerate(holidays or []):
             if not (isinstance(day, str) and DATE.match(day) and _is_date(day)):
                 c.fail(f"{path}.holidays[{i}]", f'{day!r} is not a date like "2026-12-25"')
+        country, subdivision = _check_country(c, cal, path)
         out["calendars"][key] = {
             "name": c.get(cal, f"{path}.name", str),
             "time_zone": zone,
             "holidays": holidays or [],
             "hours": _check_hours(c, cal, path),
+            "exceptions": _check_exceptions(c, cal, path),
+            "holiday_country": country,
+            "holiday_subdivision": subdivision,
         }
     cal_keys = set(out["calendars"])
 
@@ -595,7 +654,18 @@ def export() -> dict[str, Any]:
                 "name": cal.name,
                 "time_zone": cal.time_zone,
                 "holidays": list(cal.holidays),
+                **({"holiday_country": cal.holiday_country} if cal.holiday_country else {}),
+                **(
+                    {"holiday_subdivision": cal.holiday_subdivision}
+                    if cal.holiday_subdivision
+                    else {}
+                ),
                 **hours(cal),
+                **(
+                    {"exceptions": {day: list(spans) for day, spans in cal.exceptions.items()}}
+                    if cal.exceptions
+                    else {}
+                ),
             }
             for cal in Calendar.objects.order_by("key")
         },

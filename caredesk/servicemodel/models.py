@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from caredesk.servicemodel.choices import Channel, Priority, Role
@@ -27,9 +28,45 @@ class Calendar(models.Model):
     hours = models.JSONField(default=_default_hours)
     # Dates ("2026-12-25") on which the calendar is closed.
     holidays = models.JSONField(default=list, blank=True)
+    # {"2026-12-24": ["07:00-14:00"], "2026-12-31": []}: a date's own hours; [] closes it.
+    # An exception wins over the week, listed holidays and public holidays.
+    exceptions = models.JSONField(default=dict, blank=True)
+    # A country's public holidays (the `holidays` package, e.g. "US", optionally with a
+    # subdivision such as "NY") close the calendar like listed holidays; blank: none.
+    holiday_country = models.CharField(max_length=8, blank=True, default="")
+    holiday_subdivision = models.CharField(max_length=16, blank=True, default="")
 
     def __str__(self) -> str:
         return self.name
+
+    def public_holidays_label(self) -> str:
+        """ "US-NY", "US" or "" (none)."""
+        if not self.holiday_country:
+            return ""
+        if self.holiday_subdivision:
+            return f"{self.holiday_country}-{self.holiday_subdivision}"
+        return self.holiday_country
+
+    def exception_labels(self) -> list[str]:
+        """ "2026-12-24 07:00-14:00", "2026-12-31 closed", by date."""
+        return [
+            f"{day} {', '.join(spans) or 'closed'}"
+            for day, spans in sorted((self.exceptions or {}).items())
+        ]
+
+    def clean(self) -> None:
+        from caredesk.servicemodel.public_holidays import public_holidays_problem
+
+        super().clean()
+        if self.holiday_subdivision and not self.holiday_country:
+            raise ValidationError({"holiday_subdivision": "Needs a holiday country."})
+        if self.holiday_country:
+            problem = public_holidays_problem(self.holiday_country, self.holiday_subdivision)
+            if problem is not None:
+                field_name = (
+                    "holiday_subdivision" if problem[0] == "subdivision" else ("holiday_country")
+                )
+                raise ValidationError({field_name: problem[1]})
 
 
 class Team(models.Model):

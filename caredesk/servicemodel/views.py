@@ -39,6 +39,8 @@ def summary(request: HttpRequest) -> HttpResponse:
             {
                 "obj": c,
                 "week": [(day, ", ".join(c.hours.get(day, [])) or "closed") for day in WEEKDAYS],
+                "public_holidays": c.public_holidays_label(),
+                "exceptions": c.exception_labels(),
             }
             for c in Calendar.objects.all()
         ],

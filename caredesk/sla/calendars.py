@@ -2,23 +2,45 @@
 
 A WeeklyCalendar caches each local date's resolved intervals, so equal rows
 share one object: a due time on the second call costs no time-zone work.
+
+A row's public holidays (holiday_country, holiday_subdivision) are resolved for the
+years around now (this year - 1 … + 2) and merged into its holidays; its exceptions win
+over both. The years are part of the cache key, so a new year brings its holidays.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.models import Calendar
-from caredesk.sla.business_time import WeeklyCalendar
+from caredesk.servicemodel.public_holidays import public_holiday_dates, years_around
+from caredesk.sla.business_time import CalendarError, WeeklyCalendar
 
 
-def from_row(row: Calendar) -> WeeklyCalendar:
-    """The pure calendar of a row; raises CalendarError for hours or dates it cannot read."""
+def from_row(row: Calendar, *, today: date | None = None) -> WeeklyCalendar:
+    """The pure calendar of a row; raises CalendarError for hours or dates it cannot read.
+
+    `today` picks the years whose public holidays count (default: the current date).
+    """
     hours = tuple(
         sorted((str(day), tuple(spans or ())) for day, spans in (row.hours or {}).items())
     )
-    return _build(row.time_zone, hours, tuple(row.holidays or ()))
+    exceptions = tuple(
+        sorted((str(day), tuple(spans or ())) for day, spans in (row.exceptions or {}).items())
+    )
+    country = (row.holiday_country or "").strip()
+    years = years_around(today) if country else ()
+    return _build(
+        row.time_zone,
+        hours,
+        tuple(row.holidays or ()),
+        exceptions,
+        country,
+        (row.holiday_subdivision or "").strip(),
+        years,
+    )
 
 
 def calendar_for(key: str) -> WeeklyCalendar:
@@ -34,5 +56,15 @@ def _build(
     time_zone: str,
     hours: tuple[tuple[str, tuple[str, ...]], ...],
     holidays: tuple[str, ...],
+    exceptions: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    country: str = "",
+    subdivision: str = "",
+    years: tuple[int, ...] = (),
 ) -> WeeklyCalendar:
-    return WeeklyCalendar.from_hours(time_zone, dict(hours), holidays)
+    closed: tuple[str, ...] = holidays
+    if country:
+        try:
+            closed = holidays + public_holiday_dates(country, subdivision, years)
+        except ValueError as exc:
+            raise CalendarError(f"holiday_country: {exc}") from None
+    return WeeklyCalendar.from_hours(time_zone, dict(hours), closed, dict(exceptions))
