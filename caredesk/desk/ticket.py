@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from caredesk.core.clock import now
 from caredesk.core.errors import DomainError, InvalidInput
 from caredesk.desk import timeline
 from caredesk.desk.forms import (
@@ -28,6 +29,7 @@ from caredesk.desk.forms import (
     eligible_agents,
     work_order_actions,
 )
+from caredesk.people.coverage import who_should_take
 from caredesk.people.models import User
 from caredesk.portal.web import page, show_error, user_of
 from caredesk.servicemodel.choices import Channel
@@ -85,13 +87,19 @@ def _render(
     suggestion = None
     if ticket.is_case and ticket.status in ACTIVE:
         suggestion = services.suggest_path(f"{ticket.subject}\n{ticket.description}")
+    take = who_should_take(ticket.team_id, at=now()) if ticket.status in ACTIVE else None
+    # Only someone the form offers (and the service accepts) is suggested.
+    offered = {a.pk for a in agents}
+    pick = next((a for a in take.agents if a.pk in offered), None) if take else None
     forms_by_prefix: dict[str, forms.Form] = {
         "reply": ReplyForm(),
         "note": NoteForm(),
         "escalate": EscalateForm(
             initial={"to": suggestion.to, "category": suggestion.category} if suggestion else None
         ),
-        "assign": AssignForm(agents=agents, initial={"agent": ticket.assignee_id or ""}),
+        "assign": AssignForm(
+            agents=agents, initial={"agent": ticket.assignee_id or (pick.pk if pick else "")}
+        ),
         "priority": PriorityForm(initial={"priority": ticket.priority}),
         "wo": WorkOrderForm(
             initial={
@@ -114,6 +122,8 @@ def _render(
         "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
         "timeline": timeline.build(conversation, events),
         "suggestion": suggestion,
+        "assign_pick": pick,
+        "assign_reason": take.reason if take else "",
         "can_escalate": ticket.is_case and ticket.status in ACTIVE,
         "may_take": services.may_work(user, ticket) and ticket.assignee_id != user.pk,
         "status_choices": _status_choices(ticket),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from caredesk.desk import ticket, views
+from caredesk.desk import coverage, ticket, views
 from caredesk.reports.views import sla_report
 
 app_name = "desk"
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.new_case, name="new"),
     path("reports/", sla_report, name="reports"),
+    path("presence/", coverage.set_my_presence, name="presence"),
+    path("coverage/", coverage.coverage_panel, name="coverage"),
+    path("notifications/", views.notifications, name="notifications"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
 ]

@@ -13,8 +13,11 @@ from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
 from caredesk.core.pagination import keyset_page
+from caredesk.desk import notices
+from caredesk.desk.coverage import coverage_at
 from caredesk.desk.forms import NewCaseForm, QueueFilterForm
 from caredesk.people import services as people
 from caredesk.people.models import User
@@ -140,6 +143,8 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     }
     # A history restore after a cache miss wants the whole page back, not the table.
     partial = request.htmx and not request.htmx.history_restore_request
+    if not partial:
+        context["coverage"] = coverage_at(now())
     response = render(request, "desk/queue.html#results" if partial else "desk/queue.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -176,3 +181,12 @@ def new_case(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("desk:ticket", number=ticket.number)
     return render(request, "desk/new_case.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@page(who="agent")
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The agent's recent notices; opening the page marks them read."""
+    user = user_of(request)
+    rows = list(notices.recent(user))
+    notices.mark_read(user, [n.pk for n in rows if n.read_at is None])
+    return render(request, "desk/notifications.html", {"notices": rows})

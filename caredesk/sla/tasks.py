@@ -29,6 +29,9 @@ def notify_clock(clock_id: int, what: str) -> None:
     people = {*on_duty(ticket.team_id, at=now()), *managers()}
     if ticket.assignee is not None:
         people.add(ticket.assignee)
+    from caredesk.desk.notices import post_sla_notices
+
+    post_sla_notices(clock, what, people)
     recipients = sorted(p.email for p in people)
     if not recipients:
         return

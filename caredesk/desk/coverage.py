@@ -1,0 +1,124 @@
+"""Presence and coverage in the desk: the agent's presence control and who is on duty now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from caredesk.core.clock import now
+from caredesk.core.errors import DomainError
+from caredesk.people.coverage import who_should_take
+from caredesk.people.models import Presence, PresenceStatus, User
+from caredesk.people.presence import presence_of, set_presence
+from caredesk.portal.web import page, user_of
+from caredesk.servicemodel.choices import EMERGENCY_TEAM
+from caredesk.servicemodel.models import Team
+from caredesk.sla.services import emergency_staffing
+
+# What an agent chooses in the desk; offline is what signing out of work means, not a button.
+CHOICES = [PresenceStatus.AVAILABLE, PresenceStatus.BUSY, PresenceStatus.AWAY]
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    agent: User
+    presence: str  # a PresenceStatus value
+    presence_label: str
+
+
+@dataclass(frozen=True)
+class TeamCover:
+    team: Team
+    covered_by: str  # the name of the team whose members take the work
+    emergency: bool  # Emergency Care covers another team's work
+    overflow: bool
+    reason: str
+    agents: list[OnDuty]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    at: datetime
+    emergency_hours: bool
+    teams: list[TeamCover]
+
+
+def coverage_at(at: datetime) -> Coverage:
+    """Who takes each team's work at `at`; one query per team (there are few) and one for
+    every shown agent's presence, whatever the number of agents."""
+    teams = list(Team.objects.all())
+    names = {t.key: t.name for t in teams}
+    suggestions = [(t, who_should_take(t.key, at=at)) for t in teams]
+    ids = {a.pk for _, s in suggestions for a in s.agents}
+    status = dict(Presence.objects.filter(agent_id__in=ids).values_list("agent_id", "status"))
+    labels = dict(PresenceStatus.choices)
+    rows = []
+    for team, s in suggestions:
+        agents = []
+        for a in s.agents:
+            st = status.get(a.pk, PresenceStatus.OFFLINE)
+            agents.append(OnDuty(a, st, labels[st]))
+        rows.append(
+            TeamCover(
+                team=team,
+                covered_by=names.get(s.team, s.team),
+                emergency=s.team == EMERGENCY_TEAM and team.key != EMERGENCY_TEAM,
+                overflow=s.overflow,
+                reason=s.reason,
+                agents=agents,
+            )
+        )
+    return Coverage(at=at, emergency_hours=emergency_staffing(at), teams=rows)
+
+
+def presence_context(user: User, *, back: str, error: str = "") -> dict[str, object]:
+    """The control's context; `back` is the page the no-JavaScript form returns to."""
+    current = presence_of(user)
+    return {
+        "back": back,
+        "presence": current,
+        "presence_label": dict(PresenceStatus.choices)[current],
+        "presence_choices": [(c.value, c.label) for c in CHOICES],
+        "presence_error": error,
+    }
+
+
+@require_POST
+@page(who="agent")
+def set_my_presence(request: HttpRequest) -> HttpResponse:
+    user = user_of(request)
+    error = ""
+    try:
+        set_presence(user, request.POST.get("status", ""), actor=user)
+    except DomainError as err:
+        error = err.message
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    if getattr(request, "htmx", False):
+        # 200 even when refused: htmx does not swap 4xx responses, and the control says why.
+        context = presence_context(user, back=back or reverse("desk:queue"), error=error)
+        response = render(request, "desk/_presence.html", context)
+        if not error:
+            response["HX-Trigger"] = "presence-changed"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"You are {presence_of(user)}.")
+    return redirect(back or "desk:queue")
+
+
+@require_GET
+@page(who="agent")
+def coverage_panel(request: HttpRequest) -> HttpResponse:
+    return render(request, "desk/queue.html#coverage", {"coverage": coverage_at(now())})
