@@ -267,17 +267,7 @@ def create_incident(
             AffectedComponent(incident=incident, component=c) for c in found.values()
         )
         changes = _apply(found, wanted, at=at, actor=actor, incident=incident)
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            status=status,
-            body=body,
-            affected_components=changes or None,
-            created_at=at,
-            display_at=at,
-            actor=actor,
-        )
-        _touch(at)
-        subscriptions.notify(update)
+        _post_update(incident, status, body, changes, actor=actor, at=at)
     return incident
 
 
