@@ -7,18 +7,15 @@ two customers of Acme and one of Globex.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from model_files import MODEL_FILE
 
 from caredesk.people import services as people
 from caredesk.people.models import Organization, User
 from caredesk.servicemodel import loader
-
-ROOT = Path(__file__).resolve().parents[1]
-MODEL_FILE = ROOT / "service-model.toml"
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-import tomli_w
 from django.core.exceptions import ValidationError
 from django.test import Client
+from model_files import guide, write
 
 from caredesk.people import services as people
 from caredesk.servicemodel import loader
@@ -26,22 +26,10 @@ from caredesk.sla.calendars import from_row
 from caredesk.sla.services import compute_due
 
 ET = ZoneInfo("America/New_York")
-ROOT = Path(__file__).resolve().parents[1]
-MODEL_FILE = ROOT / "service-model.toml"
 
 
 def et(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=ET)
-
-
-def guide() -> dict[str, Any]:
-    return tomllib.loads(MODEL_FILE.read_text())
-
-
-def write(tmp_path: Path, data: dict[str, Any], name: str = "model.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(tomli_w.dumps(data))
-    return path
 
 
 def staffed(**fields: Any) -> Calendar:

@@ -13,23 +13,11 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from model_files import MODEL_FILE, wipe_model
 
 from caredesk.people.models import ApiToken, Organization, User
 from caredesk.servicemodel import loader
-from caredesk.servicemodel.models import (
-    Calendar,
-    Category,
-    ChannelTarget,
-    PriorityLevel,
-    ServiceSettings,
-    Team,
-    TicketCounter,
-    TicketType,
-)
-from caredesk.status.models import Component, Environment
 
-ROOT = Path(__file__).resolve().parents[1]
-MODEL_FILE = ROOT / "service-model.toml"
 CAREDESK = Path(sys.executable).parent / "caredesk"
 
 
@@ -163,19 +151,7 @@ def test_load_model_command(db: None) -> None:
 def test_export_model_loads_back_into_an_empty_database(model: None, tmp_path: Path) -> None:
     exported = tmp_path / "exported.toml"
     exported.write_text(run("export_model"))
-    for table in (
-        Component,
-        Environment,
-        TicketCounter,
-        Category,
-        TicketType,
-        PriorityLevel,
-        ChannelTarget,
-        ServiceSettings,
-        Team,
-        Calendar,
-    ):
-        table.objects.all().delete()
+    wipe_model()
     assert not loader.is_loaded()
     run("load_model", str(exported))
     assert run("export_model") == exported.read_text()

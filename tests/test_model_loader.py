@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
+from model_files import MODEL_FILE, MODEL_TABLES, guide, wipe_model, write
 
 from caredesk.people.models import User
 from caredesk.servicemodel import loader
@@ -20,57 +20,15 @@ from caredesk.servicemodel.models import (
     PriorityLevel,
     ServiceSettings,
     Team,
-    TicketCounter,
     TicketType,
 )
 from caredesk.status.models import Component, Environment
 from caredesk.tickets import services
 from caredesk.tickets.models import Ticket
 
-ROOT = Path(__file__).resolve().parents[1]
-MODEL_FILE = ROOT / "service-model.toml"
-MODELS = (
-    Calendar,
-    Team,
-    TicketType,
-    TicketCounter,
-    Category,
-    PriorityLevel,
-    ChannelTarget,
-    ServiceSettings,
-    Environment,
-    Component,
-)
-
-
-def guide() -> dict[str, Any]:
-    return tomllib.loads(MODEL_FILE.read_text())
-
-
-def write(tmp_path: Path, data: dict[str, Any], name: str = "model.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(tomli_w.dumps(data))
-    return path
-
 
 def counts() -> dict[str, int]:
-    return {m.__name__: m.objects.count() for m in MODELS}
-
-
-def wipe_model() -> None:
-    for m in (
-        Component,
-        Environment,
-        TicketCounter,
-        Category,
-        TicketType,
-        PriorityLevel,
-        ChannelTarget,
-        ServiceSettings,
-        Team,
-        Calendar,
-    ):
-        m.objects.all().delete()
+    return {m.__name__: m.objects.count() for m in MODEL_TABLES}
 
 
 def open_case(actor: User) -> Ticket:
