@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "caredesk.tickets",
     "caredesk.sla",
     "caredesk.reports",
+    "caredesk.mail",
+    "caredesk.phone",
     "caredesk.api",
     "caredesk.desk",
     "caredesk.portal",

@@ -27,6 +27,9 @@ api.add_router("", tickets_router)
 api.add_router("/status", "caredesk.status.api.router")
 api.add_router("/sla", "caredesk.sla.api.router")
 api.add_router("/reports", "caredesk.reports.api.router")
+api.add_router("", "caredesk.mail.api.router")
+api.add_router("", "caredesk.phone.api.router")
+api.add_router("/webhooks", "caredesk.api.webhooks.router")
 
 
 @api.exception_handler(DomainError)

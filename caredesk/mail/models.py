@@ -1,0 +1,1 @@
+"""Stored inbound and outbound mail."""
