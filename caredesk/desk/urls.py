@@ -1,12 +1,13 @@
 from django.urls import path
 
-from caredesk.desk import coverage, ticket, views
+from caredesk.desk import bulk, coverage, ticket, views
 from caredesk.reports.views import sla_report
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.new_case, name="new"),
+    path("bulk/", bulk.bulk, name="bulk"),
     path("reports/", sla_report, name="reports"),
     path("presence/", coverage.set_my_presence, name="presence"),
     path("coverage/", coverage.coverage_panel, name="coverage"),
