@@ -84,6 +84,8 @@ class BulkForm(Form):
     next = forms.CharField(required=False)
 
     def __init__(self, *args: Any, agents: list[User], **kw: Any):
+        # Its own ids: the list's filter form, on the same page, has a "status" field too.
+        kw.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kw)
         cast(forms.ChoiceField, self.fields["agent"]).choices = [
             ("", "—"),

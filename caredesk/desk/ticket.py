@@ -119,6 +119,8 @@ def _render(
     )
     context: dict[str, Any] = {
         "ticket": ticket,
+        "clocks": list(ticket.clocks.all()),
+        "now": now(),
         "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
         "timeline": timeline.build(conversation, events),
         "suggestion": suggestion,

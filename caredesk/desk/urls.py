@@ -1,6 +1,6 @@
 from django.urls import path
 
-from caredesk.desk import bulk, coverage, ticket, views
+from caredesk.desk import bulk, coverage, dashboard, ticket, views
 from caredesk.reports.views import sla_report
 
 app_name = "desk"
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.new_case, name="new"),
     path("bulk/", bulk.bulk, name="bulk"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("reports/", sla_report, name="reports"),
     path("presence/", coverage.set_my_presence, name="presence"),
     path("coverage/", coverage.coverage_panel, name="coverage"),
