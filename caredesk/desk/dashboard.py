@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -79,8 +80,8 @@ def open_by_team_and_age(at: datetime) -> list[TeamAges]:
     }
     rows = []
     for team in Team.objects.all():
-        found = counted.get(team.key, {})
-        counts = [found.get(f"age{i}", 0) for i in range(len(AGES))]
+        found: dict[str, Any] = counted.get(team.key, {})
+        counts = [int(found.get(f"age{i}", 0)) for i in range(len(AGES))]
         rows.append(TeamAges(team, counts, sum(counts)))
     return rows
 
