@@ -80,7 +80,7 @@ def open_by_team_and_age(at: datetime) -> list[TeamAges]:
     }
     rows = []
     for team in Team.objects.all():
-        found: dict[str, Any] = counted.get(team.key, {})
+        found: dict[str, Any] = dict(counted.get(team.key, {}))
         counts = [int(found.get(f"age{i}", 0)) for i in range(len(AGES))]
         rows.append(TeamAges(team, counts, sum(counts)))
     return rows
