@@ -13,7 +13,7 @@ from django_htmx.middleware import HtmxDetails
 
 from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
-from caredesk.desk import notices, queues
+from caredesk.desk import callers, notices, queues
 from caredesk.desk.coverage import coverage_at
 from caredesk.desk.forms import BulkForm, NewCaseForm, QueueFilterForm, active_agents
 from caredesk.people import services as people
@@ -112,7 +112,20 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 @page(who="agent")
 def new_case(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    form = NewCaseForm(request.POST if request.method == "POST" else None)
+    caller = callers.caller_by_id(user, request.GET.get("caller", ""))
+    initial = {}
+    if caller is not None:
+        contact = caller.contact
+        initial = {
+            "requester_email": contact.email,
+            "requester_name": contact.name,
+            "organization": contact.organization_id,
+        }
+    form = NewCaseForm(request.POST if request.method == "POST" else None, initial=initial)
+    if caller is not None:
+        # The caller is known: the next thing to type is what they call about.
+        form.fields["requester_email"].widget.attrs.pop("autofocus", None)
+        form.fields["subject"].widget.attrs["autofocus"] = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -139,7 +152,15 @@ def new_case(request: HttpRequest) -> HttpResponse:
             show_error(form, error)
         else:
             return redirect("desk:ticket", number=ticket.number)
-    return render(request, "desk/new_case.html", {"form": form}, status=400 if form.errors else 200)
+    caller_q = request.GET.get("caller_q", "")[:200]
+    context = {
+        "form": form,
+        "caller": caller,
+        "caller_q": caller_q,
+        # Without JavaScript the search is a plain GET of this page.
+        "found_callers": callers.find_callers(user, caller_q) if caller_q and not caller else [],
+    }
+    return render(request, "desk/new_case.html", context, status=400 if form.errors else 200)
 
 
 @page(who="agent")
