@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 
 from caredesk.people.models import Organization, User
-from caredesk.portal.web import Form
+from caredesk.portal.web import Form, MultipleFileField
 from caredesk.servicemodel.choices import AGENT_ROLES, EMERGENCY_TEAM, Channel, Priority, Role
 from caredesk.servicemodel.models import Category, TicketType
 from caredesk.status.models import Environment
@@ -103,6 +104,10 @@ class BulkForm(Form):
 
 class BodyForm(Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    attachments = MultipleFileField(
+        help_text=f"Up to {MultipleFileField.MAX_FILES} files,"
+        f" {settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB each."
+    )
 
 
 class ReplyForm(BodyForm):

@@ -172,12 +172,20 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _reply(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
-    services.reply(ticket, actor=user, body=data["body"], channel=Channel.EMAIL)
+    services.reply(
+        ticket,
+        actor=user,
+        body=data["body"],
+        channel=Channel.EMAIL,
+        attachments=data.get("attachments") or [],
+    )
     return "Reply sent to the customer."
 
 
 def _note(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
-    services.add_note(ticket, actor=user, body=data["body"])
+    services.add_note(
+        ticket, actor=user, body=data["body"], attachments=data.get("attachments") or []
+    )
     return "Internal note added."
 
 
@@ -266,6 +274,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         raise Http404("No such action.")
     spec = ACTIONS[action]
     form = spec.form(request.POST, ticket)
+    form.files = request.FILES  # uploads ride along; only the reply and note forms read them
     status = 400
     if form.is_valid():
         try:
