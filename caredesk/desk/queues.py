@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from caredesk.core.errors import InvalidInput
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import EMERGENCY_TEAM
 from caredesk.servicemodel.models import Team
-from caredesk.sla.models import Clock
 from caredesk.tickets.models import Event, Ticket
 from caredesk.tickets.states import ACTIVE, Status
 
@@ -49,23 +48,11 @@ def default_queue(user: User, queues: list[Queue]) -> str:
     return user.team_id if user.team_id in keys else "all"
 
 
-def next_due() -> Subquery:
-    """The earliest due time among a ticket's running clocks (none while paused or stopped)."""
-    running = Clock.objects.filter(
-        ticket=OuterRef("pk"), stopped_at__isnull=True, due_at__isnull=False
-    ).order_by("due_at")
-    return Subquery(running.values("due_at")[:1])
-
-
-def with_urgency(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return tickets.annotate(next_due=next_due())
-
-
 def in_queue(
     tickets: QuerySet[Ticket], key: str, user: User, *, open_only: bool, at: datetime
 ) -> QuerySet[Ticket]:
     """The tickets of a queue; every queue but "all" holds open tickets unless a status filter
-    asks for others. `tickets` carries the `next_due` annotation."""
+    asks for others."""
     if key == "all":
         return tickets
     if key == "waiting":
@@ -77,7 +64,7 @@ def in_queue(
     elif key == "unassigned":
         tickets = tickets.filter(assignee__isnull=True)
     elif key == "breaching":
-        tickets = tickets.filter(Q(next_due__lte=at + SOON))
+        tickets = tickets.filter(sla_due_at__lte=at + SOON)
     elif key != EMERGENCY_TEAM:
         # Emergency Care covers every team, so its queue is every open ticket.
         tickets = tickets.filter(team_id=key)
@@ -119,12 +106,14 @@ def search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
 
 
 # --- keyset pages in urgency order -------------------------------------------------------
-# The order is (next_due ascending, tickets without a running clock last; then newest first).
-# A cursor names the last row shown: its due time (or none) and id.
+# The order: tickets with a running clock by due time (then newest first), then the others,
+# newest first. Each part walks the ticket_sla_due index; a page takes from the first part
+# and, when it runs out, from the second. A cursor names the last row shown: its due time
+# (or none) and id.
 
 
 def encode_cursor(ticket: Ticket) -> str:
-    due: datetime | None = getattr(ticket, "next_due", None)
+    due = ticket.sla_due_at
     text = f"{due.isoformat() if due else '-'}|{ticket.pk}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -145,18 +134,19 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, int]:
 def urgency_page(
     tickets: QuerySet[Ticket], *, limit: int, cursor: str | None
 ) -> tuple[list[Ticket], str | None]:
-    """One page of `tickets` (annotated with next_due) and the cursor of the next page."""
-    if cursor:
-        due, pk = decode_cursor(cursor)
-        if due is None:
-            tickets = tickets.filter(Q(next_due__isnull=True, id__lt=pk))
-        else:
-            tickets = tickets.filter(
-                Q(next_due__gt=due) | Q(next_due=due, id__lt=pk) | Q(next_due__isnull=True)
-            )
-    # SQLite sorts NULL first in ascending order, PostgreSQL last: say which, for both.
-    ordered = tickets.order_by(F("next_due").asc(nulls_last=True), "-id")
-    rows = list(ordered[: limit + 1])
+    """One page of `tickets` in urgency order and the cursor of the next page (or None)."""
+    due, pk = decode_cursor(cursor) if cursor else (None, None)
+    rows: list[Ticket] = []
+    if due is not None or pk is None:
+        timed = tickets.filter(sla_due_at__isnull=False)
+        if due is not None:
+            timed = timed.filter(Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__lt=pk))
+        rows = list(timed.order_by("sla_due_at", "-id")[: limit + 1])
+    if len(rows) <= limit:
+        untimed = tickets.filter(sla_due_at__isnull=True)
+        if due is None and pk is not None:
+            untimed = untimed.filter(id__lt=pk)
+        rows += list(untimed.order_by("-id")[: limit + 1 - len(rows)])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1]) if more and rows else None

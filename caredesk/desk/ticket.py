@@ -113,7 +113,11 @@ def _render(
     }
     if bound is not None and bound.prefix:
         forms_by_prefix[bound.prefix] = bound
-    events = list(ticket.events.select_related("actor"))
+    # Replies and notes show as messages; their events would only be skipped (200 rows on a
+    # long thread).
+    events = list(
+        ticket.events.exclude(kind__in=timeline.SHOWN_AS_MESSAGES).select_related("actor")
+    )
     conversation = list(
         visible_messages(user, ticket).select_related("author").prefetch_related("attachments")
     )
@@ -122,7 +126,9 @@ def _render(
         "clocks": list(ticket.clocks.all()),
         "now": now(),
         "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
-        "timeline": timeline.build(conversation, events),
+        **_timeline_window(
+            timeline.build(conversation, events), show_all=request.GET.get("timeline") == "all"
+        ),
         "suggestion": suggestion,
         "assign_pick": pick,
         "assign_reason": take.reason if take else "",
@@ -137,6 +143,16 @@ def _render(
         **{f"{prefix}_form": form for prefix, form in forms_by_prefix.items()},
     }
     return render(request, "desk/ticket.html", context, status=status)
+
+
+# A long thread shows its latest entries; the rest are one click away (and the page stays
+# fast: a 200-message ticket renders a quarter of its timeline).
+TIMELINE_LATEST = 50
+
+
+def _timeline_window(entries: list[timeline.Entry], *, show_all: bool) -> dict[str, Any]:
+    hidden = 0 if show_all else max(0, len(entries) - TIMELINE_LATEST)
+    return {"timeline": entries[hidden:], "timeline_hidden": hidden}
 
 
 def _refusal(form: forms.Form | None) -> dict[str, Any] | None:

@@ -61,7 +61,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         url = reverse("desk:ticket", args=[found.number])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
-    tickets = queues.with_urgency(visible_tickets(user))
+    tickets = visible_tickets(user)
     requested = request.GET.get("view", "")
     keys = {x.key for x in all_queues}
     chosen = requested if requested in keys else queues.default_queue(user, all_queues)
@@ -88,6 +88,8 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "q": q,
         "tickets": rows,
+        # One reverse() for the page, not three per row: the rows add the number.
+        "tickets_path": reverse("desk:ticket", args=["-"]).removesuffix("-/"),
         "now": at,
         "soon": at + queues.SOON,
         "stamp": latest,

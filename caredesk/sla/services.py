@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 
 from caredesk.core.clock import now
 from caredesk.people.models import User
@@ -154,6 +154,28 @@ def _recompute(clock: Clock, ticket: Ticket, at: datetime) -> None:
     clock.due_at, clock.warn_at, clock.explanation = due.due_at, due.warn_at, due.explanation
 
 
+def _sync_due(ticket: Ticket) -> None:
+    """Keep Ticket.sla_due_at, the earliest due time of its running clocks, in step."""
+    due = (
+        Clock.objects.filter(ticket=ticket, stopped_at__isnull=True, due_at__isnull=False)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    ticket.sla_due_at = due
+
+
+def refresh_due_times() -> int:
+    """Set every ticket's sla_due_at from its clocks in one statement (after a bulk load)."""
+    running = Clock.objects.filter(stopped_at__isnull=True, due_at__isnull=False)
+    earliest = running.filter(ticket=OuterRef("pk")).order_by("due_at").values("due_at")[:1]
+    Ticket.objects.exclude(sla_due_at=None).update(sla_due_at=None)
+    return Ticket.objects.filter(pk__in=running.values("ticket_id")).update(
+        sla_due_at=Subquery(earliest)
+    )
+
+
 def _running(ticket: Ticket, kind: str | None = None) -> list[Clock]:
     clocks = Clock.objects.filter(ticket=ticket, stopped_at__isnull=True)
     if kind:
@@ -168,34 +190,48 @@ def case_opened(ticket: Ticket, *, at: datetime, answered_at: datetime | None = 
     """Start the first-response clock of a new case. A phone case is opened by the
     representative who answered, so its clock runs from ring (`at`) to answer."""
     answered = (answered_at or at) if ticket.channel == Channel.PHONE else None
-    _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at, stopped_at=answered)
+    clock = _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at, stopped_at=answered)
+    if clock.stopped_at is None:
+        # A new case has this one clock: its due time is the ticket's, no need to look.
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=clock.due_at)
+        ticket.sla_due_at = clock.due_at
 
 
 def public_reply(ticket: Ticket, *, actor: User | None, at: datetime) -> None:
     """A human agent's public reply answers the customer; automatic messages do not."""
     if actor is None or not actor.is_agent:
         return
-    for clock in _running(ticket, SlaTarget.FIRST_RESPONSE):
+    stopped = _running(ticket, SlaTarget.FIRST_RESPONSE)
+    for clock in stopped:
         _stop(clock, at)
+    if stopped:
+        _sync_due(ticket)
 
 
 def escalated(case: Ticket, ticket: Ticket, *, at: datetime) -> None:
     """The escalation clock runs from the case's first contact on the escalated ticket."""
     _start(ticket, SlaTarget.ESCALATION, started_at=case.created_at)
+    _sync_due(ticket)
 
 
 def assigned(ticket: Ticket, *, agent: User | None, at: datetime) -> None:
     """Assigning the escalated ticket to a named agent meets (or ends) its escalation clock."""
     if agent is None:
         return
-    for clock in _running(ticket, SlaTarget.ESCALATION):
+    stopped = _running(ticket, SlaTarget.ESCALATION)
+    for clock in stopped:
         _stop(clock, at)
+    if stopped:
+        _sync_due(ticket)
 
 
 def priority_changed(ticket: Ticket, *, at: datetime) -> None:
-    for clock in _running(ticket, SlaTarget.ESCALATION):
+    changed = _running(ticket, SlaTarget.ESCALATION)
+    for clock in changed:
         _recompute(clock, ticket, at)
         clock.save()
+    if changed:
+        _sync_due(ticket)
 
 
 def status_changed(ticket: Ticket, *, before: str, after: str, at: datetime) -> None:
@@ -204,6 +240,9 @@ def status_changed(ticket: Ticket, *, before: str, after: str, at: datetime) -> 
     if after in (Status.RESOLVED, Status.CLOSED):
         for clock in _running(ticket):
             _stop(clock, at)
+        if ticket.sla_due_at is not None:
+            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None)
+            ticket.sla_due_at = None
         return
     pausing = set(snapshot().settings.pause_when_waiting)
     if Status.WAITING_ON_CUSTOMER not in (before, after) or not pausing:
@@ -217,6 +256,7 @@ def status_changed(ticket: Ticket, *, before: str, after: str, at: datetime) -> 
             clock.pauses[-1][1] = at.isoformat()
         _recompute(clock, ticket, at)
         clock.save()
+    _sync_due(ticket)
 
 
 def clock_json(clock: Clock, at: datetime | None = None) -> dict[str, object]:

@@ -53,6 +53,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the ticket's running SLA clocks (none while every clock is
+    # stopped or paused), kept by sla.services so queues sort by urgency through an index.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -65,6 +68,8 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "id"], name="ticket_requester_id"),
             models.Index(fields=["type", "id"], name="ticket_type_id"),
             models.Index(fields=["priority", "id"], name="ticket_priority_id"),
+            # Desk queues: the most urgent due time first, then the newest.
+            models.Index(fields=["sla_due_at", "-id"], name="ticket_sla_due"),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,7 @@ from caredesk.core.demo.rows import Table, datetime_adapter, json_adapter
 from caredesk.core.demo.timeline import EASTERN, arrivals, next_staffed, staffed
 from caredesk.servicemodel.models import Category, TicketCounter, TicketType
 from caredesk.sla.models import Clock
+from caredesk.sla.services import refresh_due_times
 from caredesk.tickets.models import Event, Message, Ticket, WorkOrder
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
@@ -196,6 +197,7 @@ class Writer:
                 TicketCounter.objects.update_or_create(
                     ticket_type_id=key, defaults={"next_number": n}
                 )
+        refresh_due_times()  # the clocks went in as rows; the tickets' due times follow them
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(
                 no_style(), [Ticket, Event, Message, WorkOrder, Clock]
