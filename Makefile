@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-all lint format bench clean
+.PHONY: install run test test-all lint format bench screenshots clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# PNGs of the main pages in docs/screenshots/ (demo data, Debian's Chromium, as the e2e tests).
+screenshots: install
+	$(BIN)/python tests/e2e/screenshots.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -80,7 +80,11 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
     manager = User.objects.filter(role__in=["manager", "admin"]).order_by("id").first()
     assert rep is not None and manager is not None
     long_number = _long_ticket()
-    typical = Ticket.objects.filter(type_id="technical-support").order_by("-id")[10]
+    # An open escalated ticket: its page shows every panel (clocks, assignment suggestion).
+    typical = (
+        Ticket.objects.filter(type_id="technical-support", status="open").order_by("-id").first()
+    )
+    assert typical is not None
     agent, boss = Client(), Client()
     agent.force_login(rep)
     boss.force_login(manager)
@@ -113,12 +117,17 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
             start = time.perf_counter()
             client.get(path, params, headers=headers)
             timings.append(time.perf_counter() - start)
-        with CaptureQueriesContext(connection) as queries:
-            client.get(path, params, headers=headers)
+        counts = []
+        # The least of three: a request that reloads the per-process service-model cache
+        # makes a few more queries, whatever the data.
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as queries:
+                client.get(path, params, headers=headers)
+            counts.append(len(queries))
         results[label] = {
             "p50_ms": percentile(timings, 50) * 1000,
             "p95_ms": percentile(timings, 95) * 1000,
-            "queries": len(queries),
+            "queries": min(counts),
         }
     return results
 

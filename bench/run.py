@@ -29,6 +29,11 @@ KNOWN: dict[str, tuple[list[str], list[str], bool]] = {
     "due_times.py": (["--seconds", "1"], [], False),
     "sla_sweep.py": (["--quick"], [], True),
     "status_rps.py": (["--smoke"], [], True),
+    "desk_pages.py": (
+        ["--sizes", "1000", "--requests", "10"],
+        ["--sizes", "10000,100000", "--requests", "100", "--cache", str(HERE / "out")],
+        True,
+    ),
 }
 NOT_BENCHMARKS = {"run.py", "common.py"}
 

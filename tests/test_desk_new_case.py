@@ -87,6 +87,7 @@ def test_caller_search_query_count_is_flat(rep, acme):
     client = signed_in(rep)
 
     def count() -> int:
+        search(client, "acme")  # warm the per-process model cache
         with CaptureQueriesContext(connection) as queries:
             search(client, "acme")
         return len(queries)
