@@ -64,3 +64,15 @@ def test_refresh_sets_every_ticket_from_its_clocks(rep, alice):
         Ticket.objects.update(sla_due_at=None)
         assert refresh_due_times() == 1
         assert stored(case) == earliest_running(case)
+
+
+def test_resolving_through_an_instance_read_before_the_clock_clears_it(rep, alice):
+    with time_machine.travel(TUESDAY_10, tick=False):
+        case = services.open_case(
+            actor=rep, subject="Dialer down", channel=Channel.PHONE, requester=alice
+        )
+        tsup = services.escalate(case, actor=rep, to="technical-support", reason="outage")
+        stale_tsup = Ticket.objects.get(pk=tsup.pk)
+        stale_tsup.sla_due_at = None  # as read before the escalation clock started
+        services.resolve(stale_tsup, actor=rep)
+        assert stored(tsup) is None

@@ -240,9 +240,9 @@ def status_changed(ticket: Ticket, *, before: str, after: str, at: datetime) -> 
     if after in (Status.RESOLVED, Status.CLOSED):
         for clock in _running(ticket):
             _stop(clock, at)
-        if ticket.sla_due_at is not None:
-            Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None)
-            ticket.sla_due_at = None
+        # Unconditionally: the instance in hand may predate the clock that set the column.
+        Ticket.objects.filter(pk=ticket.pk).exclude(sla_due_at=None).update(sla_due_at=None)
+        ticket.sla_due_at = None
         return
     pausing = set(snapshot().settings.pause_when_waiting)
     if Status.WAITING_ON_CUSTOMER not in (before, after) or not pausing:
