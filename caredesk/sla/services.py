@@ -168,7 +168,9 @@ def case_opened(ticket: Ticket, *, at: datetime, answered_at: datetime | None = 
     """Start the first-response clock of a new case. A phone case is opened by the
     representative who answered, so its clock runs from ring (`at`) to answer."""
     answered = (answered_at or at) if ticket.channel == Channel.PHONE else None
-    _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at, stopped_at=answered)
+    clock = _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at, stopped_at=answered)
+    # A new case has this one clock: whoever answers with the case needs not read it back.
+    ticket.clock_list = [clock]  # type: ignore[attr-defined]
 
 
 def public_reply(ticket: Ticket, *, actor: User | None, at: datetime) -> None:
