@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from email.policy import default
 from datetime import timedelta
+from email.policy import default
 from pathlib import Path
 
 import pytest
