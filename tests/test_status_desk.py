@@ -295,3 +295,28 @@ def test_link_tickets_and_resolve_them_in_one_action(
     assert "Resolve 2 open linked tickets" in page
     agent.post(url + "resolve-linked/")
     assert set(Ticket.objects.values_list("status", flat=True)) == {"resolved"}
+
+
+def test_link_a_ticket_from_its_page(manager: User, rep: User, alice: User) -> None:
+    case = tickets.open_case(actor=rep, subject="NA4 down", channel="phone", requester=alice)
+    desk = signed_in(manager)
+    desk.post(
+        "/desk/status/incidents/new/",
+        {"name": "NA4 down", "status": "investigating", "body": "Looking.", "publish": "1"},
+    )
+    incident = Incident.objects.get()
+    agent = signed_in(rep)
+    page = text(agent.get(f"/desk/tickets/{case.number}/"))
+    assert "Link to an open incident" in page and f'<option value="{incident.pk}">' in page
+    response = agent.post(f"/desk/status/tickets/{case.number}/link/", {"incident": incident.pk})
+    assert response.status_code == 302 and response["Location"] == f"/desk/tickets/{case.number}/"
+    assert list(incident.tickets.all()) == [case]
+    page = text(agent.get(f"/desk/tickets/{case.number}/"))
+    assert f'href="/desk/status/incidents/{incident.pk}/">NA4 down</a>' in page
+    assert "Link to an open incident" not in page, "no other open incident to offer"
+    assert (
+        signed_in(alice)
+        .post(f"/desk/status/tickets/{case.number}/link/", {"incident": incident.pk})
+        .status_code
+        == 404
+    )

@@ -14,5 +14,6 @@ urlpatterns = [
     path("incidents/<int:pk>/updates/", desk_views.post_update, name="update"),
     path("incidents/<int:pk>/link/", desk_views.link, name="link"),
     path("incidents/<int:pk>/unlink/<str:number>/", desk_views.unlink, name="unlink"),
+    path("tickets/<str:number>/link/", desk_views.link_from_ticket, name="link-ticket"),
     path("incidents/<int:pk>/resolve-linked/", desk_views.resolve_linked, name="resolve-linked"),
 ]

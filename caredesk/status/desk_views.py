@@ -351,6 +351,35 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(who="agent")
+def link_from_ticket(request: HttpRequest, number: str) -> HttpResponse:
+    """The ticket page's "link to an open incident"; back to the ticket either way."""
+    user = user_of(request)
+    try:
+        ticket = get_ticket(user, number)
+    except DomainError:
+        raise Http404(f"No ticket {number}.") from None
+    found = Incident.objects.filter(pk=_int(request.POST.get("incident"))).first()
+    if found is None:
+        messages.error(request, "Choose an incident to link the ticket to.")
+    else:
+        try:
+            links.link_ticket(found, ticket, actor=user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{ticket.number} linked to {found.name}.")
+    return redirect("desk:ticket", number=ticket.number)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+@require_POST
+@page(who="agent")
 def unlink(request: HttpRequest, pk: int, number: str) -> HttpResponse:
     user = user_of(request)
     item = _incident(pk)

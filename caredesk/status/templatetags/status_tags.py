@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 from django import template
 
 from caredesk.status import services, surges, uptime
-from caredesk.status.models import ComponentStatus
+from caredesk.status.models import MAINTENANCE_OPEN, UNRESOLVED, ComponentStatus, Incident
 from caredesk.status.surges import Surge
+from caredesk.tickets.models import Ticket
 
 register = template.Library()
 
@@ -56,4 +57,21 @@ def status_surges(context: template.Context) -> dict[str, Any]:
         "can_manage": services.can_manage(user),
         "csrf_token": context.get("csrf_token"),
         "request": request,
+    }
+
+
+@register.inclusion_tag("status/_desk_ticket_incidents.html", takes_context=True)
+def ticket_incidents(context: template.Context, ticket: Ticket) -> dict[str, Any]:
+    """A ticket page's incidents: those it is linked to, and the open ones to link it to."""
+    linked = list(Incident.objects.filter(links__ticket=ticket).order_by("-started_at", "-id"))
+    open_items = (
+        Incident.objects.filter(status__in=(*UNRESOLVED, *MAINTENANCE_OPEN))
+        .exclude(pk__in=[i.pk for i in linked])
+        .order_by("-started_at", "-id")
+    )
+    return {
+        "ticket": ticket,
+        "linked": linked,
+        "open": list(open_items),
+        "csrf_token": context.get("csrf_token"),
     }
