@@ -358,7 +358,8 @@ def link_from_ticket(request: HttpRequest, number: str) -> HttpResponse:
         ticket = get_ticket(user, number)
     except DomainError:
         raise Http404(f"No ticket {number}.") from None
-    found = Incident.objects.filter(pk=_int(request.POST.get("incident"))).first()
+    pk = _int(request.POST.get("incident"))
+    found = Incident.objects.filter(pk=pk).first() if pk is not None else None
     if found is None:
         messages.error(request, "Choose an incident to link the ticket to.")
     else:
