@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -142,3 +143,17 @@ def test_the_desk_suggests_and_composes_the_incident(
             "CASE-102",
         ]
         assert "new tickets about NA4" not in desk.get("/desk/").content.decode()
+
+
+def test_the_check_costs_the_same_however_many_tickets(
+    rep: User, django_assert_num_queries: Any
+) -> None:
+    for n in range(3):
+        call(rep, f"NA4 down ({n})", minutes=n)
+    with django_assert_num_queries(4):  # environments, tickets, components, open incident
+        assert len(found(10)) == 1
+    for n in range(3, 15):
+        call(rep, f"NA4 down ({n})", minutes=n / 2)
+    with django_assert_num_queries(4):
+        (surge,) = found(10)
+    assert len(surge.tickets) == 15

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.db.models.functions import Substr
 
 from caredesk.core.clock import now
 from caredesk.status.models import UNRESOLVED, Component, Environment, Incident, LinkedTicket
@@ -45,7 +46,8 @@ def _word(text: str) -> re.Pattern[str]:
 
 
 def _text(ticket: Ticket) -> str:
-    return f"{ticket.subject}\n{ticket.description[:SCAN_CHARS]}"
+    head = getattr(ticket, "head", None)
+    return f"{ticket.subject}\n{ticket.description[:SCAN_CHARS] if head is None else head}"
 
 
 def about(ticket: Ticket, env: Environment) -> bool:
@@ -66,7 +68,7 @@ def surges(*, at: datetime | None = None) -> list[Surge]:
     if not envs:
         return []
     since = at - max(e.surge_window for e in envs)
-    recent = list(
+    recent: list[Ticket] = list(
         Ticket.objects.filter(
             created_at__gt=since,
             created_at__lte=at,
@@ -74,7 +76,8 @@ def surges(*, at: datetime | None = None) -> list[Surge]:
             # An escalation repeats its case: count the inquiry once.
             origin__isnull=True,
         )
-        .only("pk", "number", "subject", "description", "environment_id", "created_at", "status")
+        .only("pk", "number", "subject", "environment_id", "created_at", "status")
+        .annotate(head=Substr("description", 1, SCAN_CHARS))
         .order_by("-created_at", "-id")
     )
     found = []
