@@ -33,6 +33,7 @@ from caredesk.servicemodel.models import (
     TicketType,
 )
 from caredesk.servicemodel.public_holidays import public_holidays_problem
+from caredesk.status import services as status_services
 from caredesk.status.models import Component, ComponentStatus, Environment
 
 KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -606,17 +607,28 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
             },
         )
         for i, comp in enumerate(env["components"]):
-            Component.objects.update_or_create(
+            component, created = Component.objects.update_or_create(
                 environment_id=key,
                 name=comp["name"],
                 defaults={
-                    "version": comp["version"],
                     "description": comp["description"],
                     "group_name": comp["group"],
-                    "status": comp["status"],
                     "position": i,
                 },
+                create_defaults={
+                    "description": comp["description"],
+                    "group_name": comp["group"],
+                    "position": i,
+                    "version": comp["version"],
+                    "status": comp["status"],
+                },
             )
+            if not created:
+                # A new version or status in the file is a change like any other: it
+                # goes into the component's history (the deploys, the uptime bars).
+                status_services.apply_from_model(
+                    component, status=comp["status"], version=comp["version"]
+                )
         Component.objects.filter(environment_id=key).exclude(
             name__in=[comp["name"] for comp in env["components"]]
         ).delete()
