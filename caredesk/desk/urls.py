@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from caredesk.desk import coverage, ticket, views
 from caredesk.reports.views import sla_report
@@ -13,4 +13,5 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
+    path("status/", include("caredesk.status.desk_urls")),
 ]

@@ -218,6 +218,23 @@ def set_component(
     return component
 
 
+def apply_from_model(component: Component, *, status: str, version: str) -> Component:
+    """The model loader's status and version for an existing component, recorded as a
+    change by the system, so a reloaded file never rewrites the page's history unseen."""
+    _check_status(status)
+    at = now()
+    with transaction.atomic():
+        component = (
+            Component.objects.select_for_update().select_related("environment").get(pk=component.pk)
+        )
+        change = _change(component, at=at, actor=None, status=status, version=version)
+        if change:
+            _touch(at)
+            if change.old_status != change.status:
+                subscriptions.notify_component(change.pk)
+    return component
+
+
 def create_incident(
     *,
     actor: User | None,
