@@ -576,5 +576,5 @@ def _post_update(
     _touch(at)
     subscriptions.notify(update)
     # Outgoing webhooks (incident.created, .updated, .resolved) hear of it after the commit.
-    transaction.on_commit(partial(outgoing.incident_event, update.pk))
+    transaction.on_commit(partial(outgoing.incident_event, update.pk), robust=True)
     return update

@@ -16,6 +16,7 @@ from caredesk.tickets.models import Event, Ticket
 def record(ticket: Ticket, kind: str, /, *, actor: User | None, at: datetime, **data: Any) -> Event:
     event = Event.objects.create(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
     if webhook := outgoing.webhook_event(kind, data):
-        # Webhooks hear of a change only once it is committed, never of a rolled-back one.
-        transaction.on_commit(partial(outgoing.ticket_event, event.pk, webhook))
+        # Webhooks hear of a change once it is committed (never of a rolled-back one); a
+        # failure to queue them is logged and never fails the change itself.
+        transaction.on_commit(partial(outgoing.ticket_event, event.pk, webhook), robust=True)
     return event
