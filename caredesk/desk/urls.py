@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from caredesk.desk import coverage, ticket, views
+from caredesk.desk import coverage, ticket, tokens, views
 from caredesk.reports.views import sla_report
 
 app_name = "desk"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("presence/", coverage.set_my_presence, name="presence"),
     path("coverage/", coverage.coverage_panel, name="coverage"),
     path("notifications/", views.notifications, name="notifications"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:token_id>/revoke", tokens.revoke, name="revoke-token"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
     path("status/", include("caredesk.status.desk_urls")),

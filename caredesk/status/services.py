@@ -10,11 +10,13 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
+from caredesk.api import outgoing
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from caredesk.people.models import User
@@ -590,4 +592,6 @@ def _post_update(
     )
     _touch(at)
     subscriptions.notify(update)
+    # Outgoing webhooks (incident.created, .updated, .resolved) hear of it after the commit.
+    transaction.on_commit(partial(outgoing.incident_event, update.pk), robust=True)
     return update
