@@ -171,8 +171,8 @@ class NewCaseForm(Form):
         label="Caller's name",
         help_text="For a new contact; known contacts keep their name.",
     )
-    organization = forms.ModelChoiceField(
-        queryset=Organization.objects.none(),  # the user's visible ones, set in __init__
+    organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        queryset=None,  # the user's visible ones, set in __init__
         required=False,
         empty_label="From the email's domain",
         label="Organization",
