@@ -153,7 +153,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 @page(who="agent")
 def new_case(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    form = NewCaseForm(request.POST if request.method == "POST" else None)
+    form = NewCaseForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
