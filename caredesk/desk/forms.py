@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 
 from caredesk.people.access import visible_agents, visible_organizations
 from caredesk.people.models import Organization, User
-from caredesk.portal.web import Form
+from caredesk.portal.web import Form, MultipleFileField
 from caredesk.servicemodel.choices import EMERGENCY_TEAM, Channel, Priority, Role
 from caredesk.servicemodel.models import Category, TicketType
 from caredesk.status.models import Environment
@@ -23,19 +24,91 @@ class QueueFilterForm(Form):
         required=False,
         label="Search",
         widget=forms.SearchInput(
-            attrs={"placeholder": "Ticket number or words of the subject", "autocomplete": "off"}
+            attrs={
+                "placeholder": "Number, words, requester or organization",
+                "autocomplete": "off",
+            }
         ),
     )
+    team = forms.ChoiceField(required=False, label="Team")
     status = forms.ChoiceField(
         required=False, choices=[("", "Any open status"), *Status.choices], label="Status"
     )
     priority = forms.ChoiceField(
         required=False, choices=[("", "Any priority"), *Priority.choices], label="Priority"
     )
+    assignee = forms.ChoiceField(required=False, label="Assignee")
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+        label="Organization",
+        empty_label="Any organization",
+    )
+
+    def __init__(self, *args: Any, teams: list[tuple[str, str]], agents: list[User], **kw: Any):
+        super().__init__(*args, **kw)
+        cast(forms.ChoiceField, self.fields["team"]).choices = [("", "Any team"), *teams]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", "Anyone"),
+            ("me", "Me"),
+            ("none", "Unassigned"),
+            *[(str(a.pk), a.display_name) for a in agents],
+        ]
+
+
+BULK_STATUSES = [
+    (Status.OPEN, "Open"),
+    (Status.WAITING_ON_CUSTOMER, "Waiting on customer"),
+    (Status.RESOLVED, "Resolved"),
+    (Status.CLOSED, "Closed"),
+]
+
+
+class NumbersField(forms.Field):
+    """Ticket numbers from checkboxes of one name; the view checks each against access."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": "Check at least one ticket."}
+
+    def to_python(self, value: Any) -> list[str]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return [str(v).strip() for v in values if str(v).strip()]
+
+
+class BulkForm(Form):
+    """The same change for every checked ticket of a list."""
+
+    tickets = NumbersField(label="Tickets")
+    agent = forms.ChoiceField(required=False, label="Assign to")
+    status = forms.ChoiceField(
+        required=False, label="Set status", choices=[("", "—"), *BULK_STATUSES]
+    )
+    next = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, agents: list[User], **kw: Any):
+        # Its own ids: the list's filter form, on the same page, has a "status" field too.
+        kw.setdefault("auto_id", "bulk_%s")
+        super().__init__(*args, **kw)
+        cast(forms.ChoiceField, self.fields["agent"]).choices = [
+            ("", "—"),
+            ("me", "Me"),
+            ("none", "Nobody (unassign)"),
+            *[(str(a.pk), a.display_name) for a in agents],
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("agent") and not data.get("status"):
+            raise forms.ValidationError("Choose an assignee or a status for the checked tickets.")
+        return data
 
 
 class BodyForm(Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    attachments = MultipleFileField(
+        help_text=f"Up to {MultipleFileField.MAX_FILES} files,"
+        f" {settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB each."
+    )
 
 
 class ReplyForm(BodyForm):
@@ -76,6 +149,11 @@ class EscalateForm(Form):
             (c.key, f"{c.name} (Work Order)" if c.work_order else c.name)
             for c in Category.objects.all()
         ]
+
+
+def active_agents(user: User) -> list[User]:
+    """Every agent who may be given work, for the list filters and bulk assignment."""
+    return list(visible_agents(user).filter(is_active=True).order_by("name", "email"))
 
 
 def eligible_agents(user: User, ticket: Ticket) -> list[User]:

@@ -125,6 +125,8 @@ def _render(
     )
     context: dict[str, Any] = {
         "ticket": ticket,
+        "clocks": list(ticket.clocks.all()),
+        "now": now(),
         "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
         "timeline": timeline.build(conversation, events),
         "suggestion": suggestion,
@@ -176,12 +178,20 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _reply(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
-    services.reply(ticket, actor=user, body=data["body"], channel=Channel.EMAIL)
+    services.reply(
+        ticket,
+        actor=user,
+        body=data["body"],
+        channel=Channel.EMAIL,
+        attachments=data.get("attachments") or [],
+    )
     return "Reply sent to the customer."
 
 
 def _note(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
-    services.add_note(ticket, actor=user, body=data["body"])
+    services.add_note(
+        ticket, actor=user, body=data["body"], attachments=data.get("attachments") or []
+    )
     return "Internal note added."
 
 
@@ -270,6 +280,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         raise Http404("No such action.")
     spec = ACTIONS[action]
     form = spec.form(request.POST, ticket, user)
+    form.files = request.FILES  # uploads ride along; only the reply and note forms read them
     status = 400
     if form.is_valid():
         try:

@@ -1,12 +1,15 @@
 from django.urls import include, path
 
-from caredesk.desk import coverage, ticket, tokens, views
+from caredesk.desk import bulk, callers, coverage, dashboard, ticket, tokens, views
 from caredesk.reports.views import sla_report
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.new_case, name="new"),
+    path("new/callers/", callers.callers, name="callers"),
+    path("bulk/", bulk.bulk, name="bulk"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("reports/", sla_report, name="reports"),
     path("presence/", coverage.set_my_presence, name="presence"),
     path("coverage/", coverage.coverage_panel, name="coverage"),

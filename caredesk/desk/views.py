@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -15,72 +13,21 @@ from django_htmx.middleware import HtmxDetails
 
 from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
-from caredesk.core.pagination import keyset_page
-from caredesk.desk import notices
+from caredesk.desk import callers, notices, queues
 from caredesk.desk.coverage import coverage_at
-from caredesk.desk.forms import NewCaseForm, QueueFilterForm
+from caredesk.desk.forms import BulkForm, NewCaseForm, QueueFilterForm, active_agents
 from caredesk.people import services as people
 from caredesk.people.models import User
 from caredesk.portal.web import page, query_with, show_error, user_of
-from caredesk.servicemodel.choices import EMERGENCY_TEAM
-from caredesk.servicemodel.models import Team
 from caredesk.tickets import services
 from caredesk.tickets.access import visible_tickets
 from caredesk.tickets.models import Ticket
-from caredesk.tickets.states import ACTIVE, Status
 
 PAGE_SIZE = 50
-MAX_SEARCH_WORDS = 6
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-@dataclass(frozen=True)
-class Queue:
-    key: str
-    name: str
-    group: str  # "team" or "personal"
-
-
-PERSONAL = [
-    Queue("mine", "Mine", "personal"),
-    Queue("unassigned", "Unassigned", "personal"),
-    Queue("waiting", "Waiting on customer", "personal"),
-    Queue("escalated", "Escalated", "personal"),
-    Queue("all", "All tickets", "personal"),
-]
-
-
-def _queues() -> list[Queue]:
-    return [Queue(t.key, t.name, "team") for t in Team.objects.all()] + PERSONAL
-
-
-def _default_queue(user: User, queues: list[Queue]) -> str:
-    keys = {q.key for q in queues}
-    return user.team_id if user.team_id in keys else "all"
-
-
-def _in_queue(
-    tickets: QuerySet[Ticket], key: str, user: User, *, open_only: bool
-) -> QuerySet[Ticket]:
-    """The tickets of a queue; team queues, "mine" and "unassigned" hold open tickets unless
-    a status filter asks for others."""
-    if key == "all":
-        return tickets
-    if key == "waiting":
-        return tickets.filter(status=Status.WAITING_ON_CUSTOMER)
-    if key == "escalated":
-        return tickets.filter(status=Status.ESCALATED)
-    if key == "mine":
-        tickets = tickets.filter(assignee=user)
-    elif key == "unassigned":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif key != EMERGENCY_TEAM:
-        # Emergency Care covers every team, so its queue is every open ticket.
-        tickets = tickets.filter(team_id=key)
-    return tickets.filter(status__in=ACTIVE) if open_only else tickets
 
 
 def find_number(user: User, text: str) -> Ticket | None:
@@ -98,53 +45,65 @@ def _list_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
 @page(who="agent")
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     user = user_of(request)
-    queues = _queues()
-    form = QueueFilterForm(request.GET)
+    at = now()
+    since = request.GET.get("since", "")
+    latest = queues.stamp()
+    if request.htmx and since.isdigit() and int(since) >= latest:
+        # The poll of an open list: nothing changed since it was drawn, so nothing to swap.
+        return HttpResponse(status=204)
+    all_queues = queues.all_queues()
+    agents = active_agents(user)
+    teams = [(q.key, q.name) for q in all_queues if q.group == "team"]
+    form = QueueFilterForm(request.GET, teams=teams, agents=agents)
     filters = form.cleaned_data if form.is_valid() else {}
     q = (filters.get("q") or "").strip()
     if q and (found := find_number(user, q)):
         url = reverse("desk:ticket", args=[found.number])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
-    tickets = visible_tickets(user)
+    tickets = queues.with_urgency(visible_tickets(user))
     requested = request.GET.get("view", "")
-    chosen = requested if requested in {x.key for x in queues} else _default_queue(user, queues)
+    keys = {x.key for x in all_queues}
+    chosen = requested if requested in keys else queues.default_queue(user, all_queues)
     current = "" if q else chosen
     if q:
         # A search looks through every ticket, open or not, whatever the queue.
-        for word in q.split()[:MAX_SEARCH_WORDS]:
-            tickets = tickets.filter(subject__icontains=word)
+        tickets = queues.search(tickets, q)
     else:
-        tickets = _in_queue(tickets, current, user, open_only=not filters.get("status"))
-    if filters.get("status"):
-        tickets = tickets.filter(status=filters["status"])
-    if filters.get("priority"):
-        tickets = tickets.filter(priority=filters["priority"])
+        tickets = queues.in_queue(
+            tickets, current, user, open_only=not filters.get("status"), at=at
+        )
+    tickets = queues.filtered(tickets, filters, user)
 
     error = ""
+    cursor = request.GET.get("cursor") or None
     try:
-        rows, next_cursor = keyset_page(
-            _list_rows(tickets), limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None
-        )
+        rows, next_cursor = queues.urgency_page(_list_rows(tickets), limit=PAGE_SIZE, cursor=cursor)
     except DomainError as err:
         error = err.message
-        rows, next_cursor = keyset_page(_list_rows(tickets), limit=PAGE_SIZE, cursor=None)
+        rows, next_cursor = queues.urgency_page(_list_rows(tickets), limit=PAGE_SIZE, cursor=None)
     context = {
-        "queues": queues,
+        "queues": all_queues,
         "current": current,
         "form": form,
         "q": q,
         "tickets": rows,
-        "older": query_with(request.GET, cursor=next_cursor) if next_cursor else None,
-        "first_page": query_with(request.GET, cursor=None),
-        "paged": bool(request.GET.get("cursor")),
+        "now": at,
+        "soon": at + queues.SOON,
+        "stamp": latest,
+        "refresh": query_with(request.GET, since=str(latest)),
+        "older": query_with(request.GET, cursor=next_cursor, since=None) if next_cursor else None,
+        "first_page": query_with(request.GET, cursor=None, since=None),
+        "paged": bool(cursor),
         "error": error,
         "view_param": chosen,
+        "bulk_form": BulkForm(agents=agents),
+        "back": request.get_full_path(),
     }
     # A history restore after a cache miss wants the whole page back, not the table.
     partial = request.htmx and not request.htmx.history_restore_request
     if not partial:
-        context["coverage"] = coverage_at(now())
+        context["coverage"] = coverage_at(at)
     response = render(request, "desk/queue.html#results" if partial else "desk/queue.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -153,7 +112,20 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 @page(who="agent")
 def new_case(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    form = NewCaseForm(request.POST if request.method == "POST" else None, user=user)
+    caller = callers.caller_by_id(user, request.GET.get("caller", ""))
+    initial = {}
+    if caller is not None:
+        contact = caller.contact
+        initial = {
+            "requester_email": contact.email,
+            "requester_name": contact.name,
+            "organization": contact.organization_id,
+        }
+    form = NewCaseForm(request.POST if request.method == "POST" else None, user=user, initial=initial)
+    if caller is not None:
+        # The caller is known: the next thing to type is what they call about.
+        form.fields["requester_email"].widget.attrs.pop("autofocus", None)
+        form.fields["subject"].widget.attrs["autofocus"] = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -180,7 +152,15 @@ def new_case(request: HttpRequest) -> HttpResponse:
             show_error(form, error)
         else:
             return redirect("desk:ticket", number=ticket.number)
-    return render(request, "desk/new_case.html", {"form": form}, status=400 if form.errors else 200)
+    caller_q = request.GET.get("caller_q", "")[:200]
+    context = {
+        "form": form,
+        "caller": caller,
+        "caller_q": caller_q,
+        # Without JavaScript the search is a plain GET of this page.
+        "found_callers": callers.find_callers(user, caller_q) if caller_q and not caller else [],
+    }
+    return render(request, "desk/new_case.html", context, status=400 if form.errors else 200)
 
 
 @page(who="agent")

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from caredesk.people.models import User
-from caredesk.portal.web import Form
+from caredesk.portal.web import Form, MultipleFileField
 from caredesk.servicemodel.choices import Priority
 from caredesk.status.models import Environment
 
@@ -59,6 +59,7 @@ class RequestForm(Form):
         initial=Priority.MEDIUM,
         help_text="A hint for our team; a representative confirms the priority.",
     )
+    attachments = MultipleFileField(help_text="Screenshots, logs or exports, if they help.")
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,3 +75,4 @@ class RequestForm(Form):
 
 class PortalReplyForm(Form):
     body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 5}))
+    attachments = MultipleFileField()

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth
 from django.urls import path, reverse_lazy
 
-from caredesk.portal import views
+from caredesk.portal import magic, views
 
 app_name = "portal"
 RESET = "registration/password_reset"
@@ -10,6 +10,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", views.SignInView.as_view(), name="signin"),
     path("signout/", auth.LogoutView.as_view(), name="signout"),
+    path("signin/link/", magic.request_link, name="magic_link"),
+    path("signin/link/sent/", magic.link_sent, name="magic_link_sent"),
+    path("signin/link/<uidb64>/<token>/", magic.use_link, name="magic_link_use"),
     path(
         "password/reset/",
         auth.PasswordResetView.as_view(

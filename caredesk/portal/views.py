@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -64,6 +67,29 @@ def _status_headline() -> dict[str, str]:
     return {"status": ComponentStatus.OPERATIONAL, "text": "All systems operational"}
 
 
+@transaction.atomic
+def _open_request(user: User, data: dict[str, Any]) -> Ticket:
+    """The case, and the files sent with it as the customer's first message: the request
+    and its attachments stand or fall together (a file over the limit opens nothing)."""
+    ticket = services.open_case(
+        actor=user,
+        subject=data["subject"],
+        description=data["description"],
+        channel=Channel.PORTAL,
+        priority=data["priority"],
+        environment=data["environment"] or None,
+    )
+    if data["attachments"]:
+        services.reply(
+            ticket,
+            actor=user,
+            body=f"{len(data['attachments'])} file(s) sent with the request.",
+            channel=Channel.PORTAL,
+            attachments=data["attachments"],
+        )
+    return ticket
+
+
 @page(who="anyone")
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -72,18 +98,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if getattr(user, "is_agent", False):
         return redirect("desk:queue")
     user = user_of(request)
-    form = RequestForm(request.POST if request.method == "POST" else None, user=user)
+    posted = request.method == "POST"
+    form = RequestForm(
+        request.POST if posted else None, request.FILES if posted else None, user=user
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            ticket = services.open_case(
-                actor=user,
-                subject=data["subject"],
-                description=data["description"],
-                channel=Channel.PORTAL,
-                priority=data["priority"],
-                environment=data["environment"] or None,
-            )
+            ticket = _open_request(user, data)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -120,11 +142,16 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
     if user.is_agent:
         return redirect("desk:ticket", number=number)
     ticket = ticket_or_404(user, number)
-    form = PortalReplyForm(request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = PortalReplyForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.reply(
-                ticket, actor=user, body=form.cleaned_data["body"], channel=Channel.PORTAL
+                ticket,
+                actor=user,
+                body=form.cleaned_data["body"],
+                channel=Channel.PORTAL,
+                attachments=form.cleaned_data["attachments"],
             )
         except DomainError as error:
             show_error(form, error)

@@ -94,3 +94,25 @@ def query_with(params: QueryDict, **changes: str | None) -> str:
         else:
             merged.pop(key, None)
     return urlencode(merged)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name: the services check each file's size."""
+
+    MAX_FILES = 10
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Attachments")
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > self.MAX_FILES:
+            raise forms.ValidationError(f"Attach at most {self.MAX_FILES} files at a time.")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]

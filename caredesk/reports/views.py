@@ -98,6 +98,21 @@ def histogram(counts: list[tuple[str, int]]) -> list[Column]:
     return columns
 
 
+def chart_geometry() -> dict[str, int]:
+    """The fixed sizes the chart templates (_bars.html, _histogram.html) draw with."""
+    return {
+        "label_width": LABEL_WIDTH,
+        "bar_space": BAR_SPACE,
+        "width": LABEL_WIDTH + BAR_SPACE + 140,
+        "bar_height": BAR_HEIGHT,
+        "label_end": LABEL_WIDTH - 8,
+        "hist_width": HIST_WIDTH,
+        "hist_height": HIST_TOP + HIST_HEIGHT + 40,
+        "hist_base": HIST_TOP + HIST_HEIGHT,
+        "hist_label_y": HIST_TOP + HIST_HEIGHT + 18,
+    }
+
+
 @page(who="agent")
 def sla_report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None)
@@ -136,17 +151,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
         "priority_height": priority_height,
         "columns": histogram(counts),
         "answered": sum(n for _, n in counts),
-        "chart": {
-            "label_width": LABEL_WIDTH,
-            "bar_space": BAR_SPACE,
-            "width": LABEL_WIDTH + BAR_SPACE + 140,
-            "bar_height": BAR_HEIGHT,
-            "label_end": LABEL_WIDTH - 8,
-            "hist_width": HIST_WIDTH,
-            "hist_height": HIST_TOP + HIST_HEIGHT + 40,
-            "hist_base": HIST_TOP + HIST_HEIGHT,
-            "hist_label_y": HIST_TOP + HIST_HEIGHT + 18,
-        },
+        "chart": chart_geometry(),
         "csv_query": request.GET.urlencode(),
     }
     return render(request, "reports/sla.html", context)

@@ -80,7 +80,7 @@
       case "r": handled = focusField("#reply textarea"); break;
       case "n": handled = focusField("#note textarea"); break;
       case "e": handled = focusField("#escalate input, #escalate textarea"); break;
-      case "m": {
+      case "a": {
         var form = document.getElementById("assign-me");
         if (form) form.requestSubmit(); else handled = false;
         break;
@@ -91,10 +91,25 @@
     if (handled) event.preventDefault();
   });
 
+  // Checking tickets for a bulk change: the header box checks the whole page.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-check-all]");
+    if (!all) return;
+    var boxes = document.querySelectorAll("[data-list] tbody input[name='tickets']");
+    for (var i = 0; i < boxes.length; i++) boxes[i].checked = all.checked;
+  });
+
+  // The list refreshes itself when tickets change, but never under a half-made selection.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (!source || !source.hasAttribute || !source.hasAttribute("data-poll")) return;
+    if (source.querySelector("input[name='tickets']:checked")) event.preventDefault();
+  });
+
   // A click anywhere on a ticket row opens it, as a click on its number does.
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("[data-list] tbody tr[data-href]");
-    if (!row || event.target.closest("a, button, input, select, textarea, label")) return;
+    if (!row || event.target.closest("a, button, input, select, textarea, label, .check")) return;
     if (window.getSelection && String(window.getSelection())) return;
     go(row.getAttribute("data-href"));
   });
