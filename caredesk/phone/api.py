@@ -17,6 +17,7 @@ from caredesk.people.models import User
 from caredesk.people.services import _digest, token_user
 from caredesk.phone import cti, services
 from caredesk.phone.models import Call, CallOutcome
+from caredesk.tickets.access import get_ticket
 
 router = Router(tags=["phone"])
 # A CTI event is a dozen short fields; anything much bigger is not one.
@@ -222,3 +223,35 @@ def list_calls(request: HttpRequest, filters: Query[CallFilters]) -> dict[str, o
         cursor=filters.cursor,
     )
     return {"items": [call_json(c) for c in rows], "next": next_cursor}
+
+
+class AttachIn(Schema):
+    ticket: str = Field(..., description="The open ticket's number, e.g. CASE-100")
+
+
+@router.post(
+    "/calls/{call_id}/attach",
+    response={
+        200: CallOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
+    by_alias=True,
+    summary="Attach a call to an open ticket",
+)
+def attach(request: HttpRequest, call_id: str, body: AttachIn) -> dict[str, object]:
+    """Record an answered call on an open ticket instead of the case opened for it at
+    answer (that case is resolved with a note when nothing else happened on it)."""
+    user = agent_of(request)
+    call = Call.objects.filter(call_id=call_id).first()
+    if call is None:
+        raise NotFound(f"No call {call_id}.", field="call_id")
+    ticket = get_ticket(user, body.ticket)
+    services.attach_call(call, actor=user, ticket=ticket)
+    fresh = Call.objects.select_related(
+        "contact", "organization", "answered_by", "ticket", "transferred_from"
+    ).get(pk=call.pk)
+    return call_json(fresh)
