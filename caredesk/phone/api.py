@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
@@ -15,7 +15,7 @@ from caredesk.core.errors import DomainError, InvalidInput, NotFound
 from caredesk.core.pagination import keyset_page
 from caredesk.people.models import User
 from caredesk.people.services import _digest, token_user
-from caredesk.phone import cti, services
+from caredesk.phone import cti, service_level, services
 from caredesk.phone.models import Call, CallOutcome
 from caredesk.tickets.access import get_ticket
 
@@ -255,3 +255,77 @@ def attach(request: HttpRequest, call_id: str, body: AttachIn) -> dict[str, obje
         "contact", "organization", "answered_by", "ticket", "transferred_from"
     ).get(pk=call.pk)
     return call_json(fresh)
+
+
+# --- service level ---------------------------------------------------------------------------
+
+
+class LevelQuery(Schema):
+    first: date | None = Field(None, alias="from", description="First day, in the model's zone")
+    last: date | None = Field(None, alias="to", description="Last day (inclusive)")
+    interval: int = Field(30, description="Minutes per interval: 15, 30 or 60")
+    queue: str | None = None
+
+
+class FiguresOut(Schema):
+    interval: str
+    queue: str
+    routed_to: str
+    offered: int
+    answered: int
+    answered_in_target: int
+    abandoned: int
+    short_abandoned: int
+    other_missed: int
+    asa_seconds: float | None
+    handle_seconds: float | None
+    service_level: float | None
+    agents_needed: int | None
+
+
+class LevelOut(Schema):
+    first: date = Field(..., alias="from")
+    last: date = Field(..., alias="to")
+    interval_minutes: int
+    time_zone: str
+    at: datetime
+    target_seconds: float
+    goal_percent: float
+    rows: list[FiguresOut]
+    totals: list[FiguresOut]
+    overall: FiguresOut
+
+
+def _level(request: HttpRequest, query: LevelQuery) -> service_level.ServiceLevel:
+    agent_of(request)
+    return service_level.compute(
+        first=query.first, last=query.last, interval=query.interval, queue=query.queue
+    )
+
+
+@router.get(
+    "/calls/service-level",
+    response={200: LevelOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    by_alias=True,
+    summary="Answer-time service level",
+)
+def level(request: HttpRequest, query: Query[LevelQuery]) -> dict[str, object]:
+    """Offered, answered, abandoned (short abandons under 5 s apart and not offered),
+    average speed of answer and the share answered within 30 s (abandons are misses), per
+    interval, queue and staffing (`routed_to`: customer-care on site, emergency-care), with
+    the agents each interval needs by Erlang C to answer 80% within 30 s."""
+    return _level(request, query).as_dict()
+
+
+@router.get(
+    "/calls/service-level.csv",
+    response={200: None, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Service level as CSV",
+)
+def level_csv(request: HttpRequest, query: Query[LevelQuery]) -> HttpResponse:
+    """The same rows as CSV; cells a spreadsheet would run as formulas are quoted."""
+    report = _level(request, query)
+    response = HttpResponse(service_level.as_csv(report), content_type="text/csv; charset=utf-8")
+    name = f"service-level-{report.first_day}-{report.last_day}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
