@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.db.models import Q
@@ -90,9 +90,9 @@ def _columns(rows: list[service_level.Figures]) -> list[Column]:
     return columns
 
 
-def board(at: datetime) -> dict[str, object]:
-    """Everything the wallboard shows at `at`."""
-    today = service_level.compute(interval=15, at=at)
+def board(at: datetime, day: date | None = None) -> dict[str, object]:
+    """Everything the wallboard shows at `at`; the figures of `day` (default today)."""
+    today = service_level.compute(first=day, interval=15, at=at)
     live = Call.objects.filter(
         direction=Direction.IN, ended_at__isnull=True, started_at__gte=at - WAITING_WINDOW
     ).select_related("contact", "organization", "answered_by")
@@ -125,6 +125,7 @@ def board(at: datetime) -> dict[str, object]:
         "current_rows": [r for r in today.rows if r.interval == current],
         "columns": _columns(today.rows),
         "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT + 18, "base": CHART_HEIGHT},
+        "day": today.first_day,
         "target": int(service_level.TARGET_SECONDS),
         "goal": int(service_level.GOAL * 100),
     }
@@ -135,7 +136,13 @@ def board(at: datetime) -> dict[str, object]:
 def wallboard(request: HttpRequest) -> HttpResponse:
     partial = bool(getattr(request, "htmx", False))
     template = "phone/wallboard.html#board" if partial else "phone/wallboard.html"
-    return render(request, template, board(now()))
+    try:
+        day = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = None
+    context = board(now(), day)
+    context["day_param"] = f"?day={day.isoformat()}" if day else ""
+    return render(request, template, context)
 
 
 # --- the caller pop-up ---------------------------------------------------------------------
