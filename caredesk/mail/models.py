@@ -107,3 +107,68 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id or self.digest[:12]} ({self.status})"
+
+
+# --- outbound ---------------------------------------------------------------------------
+
+
+class OutboundMail(models.Model):
+    """One mail we send, rendered when queued; the row is the outbox and its audit.
+
+    Queued in the same transaction as the change that causes it (an agent's reply, an
+    acknowledgement), sent by the worker after the commit, retried with backoff until the
+    SMTP server takes it; a failure stays visible on the ticket, nothing is dropped.
+    """
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Agent reply"
+        ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (retrying)"
+        REJECTED = "rejected", "Rejected by the mail server"
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="outbound_emails"
+    )
+    # The agent's reply this mail carries ("message_id" is the Message-ID header).
+    reply = models.ForeignKey(
+        "tickets.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_emails",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_header = models.CharField(max_length=500)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=900)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    message_id = models.CharField(max_length=200, unique=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.TextField(blank=True)
+    auto_submitted = models.BooleanField(default=False)
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    # When the worker may (next) try: claimed by a conditional UPDATE that moves it on.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbound_due"),
+            models.Index(fields=["ticket", "id"], name="outbound_ticket_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id} ({self.state})"

@@ -237,8 +237,9 @@ def send(pk: int) -> OutboundMail | None:
         return None
     mail = OutboundMail.objects.select_related("ticket", "author").get(pk=pk)
     try:
-        with get_connection(timeout=SMTP_TIMEOUT) as connection:
-            build(mail).send(connection=connection)
+        message = build(mail)
+        message.connection = get_connection(timeout=SMTP_TIMEOUT)
+        message.send()
     except Exception as exc:
         _failed(mail, exc)
     else:

@@ -21,3 +21,11 @@ def retry_outbound() -> int:
     for pk in outbound.due():
         sent += outbound.send(pk) is not None
     return sent
+
+
+@db_periodic_task(crontab(minute="*"))
+def poll_mailboxes() -> None:
+    """Every minute: read the configured IMAP mailboxes (CAREDESK_IMAP_URL)."""
+    from caredesk.mail import imap
+
+    imap.poll_all()
