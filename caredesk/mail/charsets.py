@@ -50,7 +50,9 @@ ALIASES = {
     "koi8": "koi8-r",
 }
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but tab and newlines, DEL, and the C1 controls (which in mail are nearly
+# always windows-1252 punctuation decoded as Latin-1 somewhere upstream).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def codec_for(label: str | None) -> str | None:

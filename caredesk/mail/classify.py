@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from caredesk.mail.parse import ParsedMail
 
 AUTO_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|"
+    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit\w*|"
     r"absence|r[ée]ponse automatique|respuesta autom[aá]tica|risposta automatica|"
     r"automatisch antwoord|autosvar|fuera de la oficina|自动回复|自動応答)\b",
     re.I,
@@ -20,10 +20,17 @@ AUTO_SUBJECT = re.compile(
 BOUNCE_SUBJECT = re.compile(
     r"(undeliver|delivery (status notification|failure|has failed)|mail delivery failed|"
     r"failure notice|returned mail|delivery failure|non[- ]?delivery|could not be delivered|"
-    r"unzustellbar)",
+    r"unzustellbar|returned mail|mail error|message not delivered|メールエラー|"
+    r"error sending your mail|delivery status)",
     re.I,
 )
 DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
+# Raw From text of mail systems, also where the address itself is broken ("MAILER-DAEMON <>").
+SYSTEM_SENDER = re.compile(
+    r"mailer-?daemon|postmaster|post_master|mail\.?delivery|delivery.?(system|subsystem)",
+    re.I,
+)
+NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|noreply)[-+.@]", re.I)
 BODY_RECIPIENT = re.compile(r"<?([A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63})>?")
 
 
@@ -41,14 +48,27 @@ def kind(mail: ParsedMail, *, envelope_from: str | None) -> Kind:
     return Kind(auto_reply=auto, bounce=bounce, no_ack=no_ack_reason(mail, envelope_from))
 
 
+def null_sender(mail: ParsedMail, envelope_from: str | None) -> bool:
+    """The SMTP MAIL FROM was <> (RFC 5321 4.5.5): a bounce or another automatic notice."""
+    if envelope_from is not None:
+        return envelope_from.strip() in ("", "<>")
+    return mail.header("return-path").strip() == "<>"
+
+
+def from_system(mail: ParsedMail) -> bool:
+    raw_from = " ".join(mail.headers.get("from", []))
+    return bool(DAEMON.match(mail.from_address) or SYSTEM_SENDER.search(raw_from))
+
+
 def is_bounce(mail: ParsedMail, *, envelope_from: str | None) -> bool:
-    if mail.bounce is not None:
+    if mail.bounce is not None or mail.report_type == "feedback-report":
         return True
-    null_sender = envelope_from is not None and envelope_from.strip() in ("", "<>")
-    from_daemon = bool(DAEMON.match(mail.from_address))
-    if (null_sender or from_daemon) and BOUNCE_SUBJECT.search(mail.subject):
+    subject = bool(BOUNCE_SUBJECT.search(mail.subject))
+    system = from_system(mail)
+    nobody = not mail.from_address
+    if subject and (null_sender(mail, envelope_from) or system or nobody or mail.has_original):
         return True
-    return from_daemon and not mail.in_reply_to
+    return system and not mail.in_reply_to and not mail.references
 
 
 def is_auto_reply(mail: ParsedMail) -> bool:
@@ -59,6 +79,8 @@ def is_auto_reply(mail: ParsedMail) -> bool:
         return True
     if mail.header("precedence").strip().lower() == "auto_reply":
         return True
+    if mail.report_type == "disposition-notification":
+        return True  # a read receipt (RFC 8098)
     suppress = mail.header("x-auto-response-suppress").lower()
     if suppress and AUTO_SUBJECT.match(mail.subject):
         return True
@@ -67,12 +89,16 @@ def is_auto_reply(mail: ParsedMail) -> bool:
 
 def no_ack_reason(mail: ParsedMail, envelope_from: str | None) -> str:
     """RFC 3834 section 2: who an automatic acknowledgement must never go to."""
-    if envelope_from is not None and envelope_from.strip() in ("", "<>"):
+    if null_sender(mail, envelope_from):
         return "null envelope sender"
     if not mail.from_address:
         return "no sender address"
-    if DAEMON.match(mail.from_address):
+    if from_system(mail):
         return "sent by a mail system"
+    if NO_REPLY.match(mail.from_address):
+        return "a no-reply address"
+    if mail.report_type:
+        return "an automatic report"
     auto_submitted = mail.header("auto-submitted").strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return "Auto-Submitted"

@@ -81,7 +81,8 @@ def ingest(
                     digest=sha,
                     message_id=key,
                     source=source if source in InboundEmail.Source.values else "api",
-                    envelope_from=(envelope_from or "")[:500],
+                    # "<>" is the null sender of bounces; "" means the transport gave none.
+                    envelope_from=_envelope_sender(envelope_from),
                     envelope_to=[str(a)[:320] for a in envelope_to][:100],
                     received_at=now(),
                     status=InboundEmail.Status.QUARANTINED,
@@ -111,6 +112,13 @@ def reprocess(inbound: InboundEmail) -> IntakeResult:
 
 
 # --- steps -------------------------------------------------------------------------------
+
+
+def _envelope_sender(value: str | None) -> str:
+    if value is None:
+        return ""
+    value = value.strip()
+    return "<>" if value in ("", "<>") else value[:500]
 
 
 def _known(key: str, sha: str) -> InboundEmail | None:
@@ -191,7 +199,7 @@ def _route(row: InboundEmail, at: datetime) -> None:
     row.html = mail.html
     if mail.skipped_files:
         row.flags["skipped_files"] = mail.skipped_files
-    envelope_from = row.envelope_from if row.source == "smtp" else None
+    envelope_from = row.envelope_from or None
     kind = classify.kind(mail, envelope_from=envelope_from)
     if kind.bounce:
         _bounce(row, mail, at)
@@ -408,5 +416,11 @@ def _acknowledge(
     if queue is None:
         row.flags["no_ack"] = "outbound mail not installed"
         return
-    queue(ticket, to=row.from_address, inbound=row)
+    try:
+        with transaction.atomic():
+            queue(ticket, to=row.from_address, inbound=row)
+    except DomainError as exc:
+        # The outbound side refused a value for a header: the case stays, without an ack.
+        row.flags["no_ack"] = f"refused: {exc.message}"
+        return
     row.acknowledged = True

@@ -65,6 +65,10 @@ class ParsedMail:
     skipped_files: list[str] = field(default_factory=list)
     headers: dict[str, list[str]] = field(default_factory=dict)
     bounce: Bounce | None = None
+    # "delivery-status", "feedback-report", "disposition-notification" (RFC 6522 reports).
+    report_type: str = ""
+    # The message carries another message or its headers (as bounces and forwards do).
+    has_original: bool = False
 
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower())
@@ -101,9 +105,20 @@ def quick_message_id(raw: bytes) -> str:
     return ids[0] if ids else ""
 
 
+LOOSE_ADDRESS = re.compile(r"[^\s<>\"',;:()\[\]]+@[^\s<>\"',;:()\[\]]+")
+
+
 def clean_address(value: str) -> str:
+    """A lower-cased address we accept, or "": ASCII local part, IDN domains as punycode."""
     address = value.strip().strip("<>").strip().lower()
-    return address if ADDRESS.match(address) else ""
+    local, _, domain = address.rpartition("@")
+    if domain and not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
+        address = f"{local}@{domain}"
+    return address if len(address) <= 254 and ADDRESS.match(address) else ""
 
 
 def addresses(values: list[str]) -> list[tuple[str, str]]:
@@ -115,6 +130,12 @@ def addresses(values: list[str]) -> list[tuple[str, str]]:
             address = clean_address(addr)
             if address:
                 pairs.append((clean_line(header_text(name), 200), address))
+        if not pairs:
+            # Malformed (e.g. "Big Bug bb@example.com"): the first address-like word.
+            found = LOOSE_ADDRESS.search(header_text(unfolded))
+            address = clean_address(found.group(0)) if found else ""
+            if address:
+                pairs.append(("", address))
     return pairs
 
 
@@ -174,9 +195,21 @@ def _walk(part: Message, out: ParsedMail, *, depth: int, count: list[int]) -> No
     if count[0] > MAX_PARTS:
         raise ParseError(f"The message has more than {MAX_PARTS} parts.")
     ctype = part.get_content_type()
+    if ctype == "message/delivery-status":
+        out.bounce = out.bounce or Bounce()
+        _delivery_status(part, out.bounce)
+        return
+    if ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+        out.has_original = True
+    if ctype == "message/rfc822":
+        # A forwarded or returned message stays whole, as an .eml attachment.
+        _file(part, out)
+        return
     if part.is_multipart():
-        if ctype == "multipart/report" and _report_type(part) == "delivery-status":
-            out.bounce = out.bounce or Bounce()
+        if ctype == "multipart/report":
+            out.report_type = out.report_type or _report_type(part)
+            if out.report_type == "delivery-status":
+                out.bounce = out.bounce or Bounce()
         children = part.get_payload()
         if not isinstance(children, list):
             raise ParseError(f"A {ctype} part has no readable parts.")
@@ -185,10 +218,6 @@ def _walk(part: Message, out: ParsedMail, *, depth: int, count: list[int]) -> No
         for child in children:
             if isinstance(child, Message):
                 _walk(child, out, depth=depth + 1, count=count)
-        return
-    if ctype == "message/delivery-status":
-        out.bounce = out.bounce or Bounce()
-        _delivery_status(part, out.bounce)
         return
     disposition = (part.get_content_disposition() or "").lower()
     is_body = disposition != "attachment" and not part.get_filename()
@@ -205,6 +234,10 @@ def _walk(part: Message, out: ParsedMail, *, depth: int, count: list[int]) -> No
         more = body_text(part)
         out.text += "\n\n" + (html_to_text(sanitize_html(more)) if ctype == "text/html" else more)
         return
+    _file(part, out)
+
+
+def _file(part: Message, out: ParsedMail) -> None:
     found = extract_file(part)
     if isinstance(found, str):
         out.skipped_files.append(found)

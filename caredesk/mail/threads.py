@@ -45,8 +45,11 @@ def subject_numbers(subject: str) -> list[str]:
 
 
 def belongs(sender: User | None, address: str, ticket: Ticket) -> bool:
-    """The requester, a contact of the ticket's organization, or someone copied on it."""
+    """The requester, a contact of the ticket's organization, someone copied on it, or an
+    agent."""
     if sender is not None:
+        if sender.is_agent and sender.is_active:
+            return True  # agents see every ticket; what they send becomes an internal note
         if ticket.requester_id == sender.pk:
             return True
         if ticket.organization_id and sender.organization_id == ticket.organization_id:
