@@ -77,7 +77,7 @@ def sniff(data: bytes, declared: str) -> str:
     return "application/octet-stream"
 
 
-def _filename(part: Message) -> str:
+def filename_of(part: Message) -> str:
     try:
         name = part.get_filename() or ""
     except Exception:  # a broken RFC 2231 parameter leaves the name unknown
@@ -103,7 +103,7 @@ def extract_file(part: Message) -> MailFile | str | None:
         data = raw if isinstance(raw, bytes) else str(part.get_payload()).encode("utf-8", "replace")
     if not data:
         return None
-    name = _filename(part)
+    name = filename_of(part)
     fallback = "forwarded-message" if ctype == "message/rfc822" else "attachment"
     if not name:
         name = fallback + EXTENSIONS.get(ctype, "")

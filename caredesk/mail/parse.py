@@ -22,7 +22,7 @@ from email.parser import BytesParser
 import nh3
 
 from caredesk.mail import charsets
-from caredesk.mail.files import MailFile, extract_file
+from caredesk.mail.files import MailFile, extract_file, filename_of
 
 MAX_DEPTH = 20
 MAX_PARTS = 500
@@ -210,17 +210,17 @@ def _walk(part: Message, out: ParsedMail, *, depth: int, count: list[int]) -> No
             out.report_type = out.report_type or _report_type(part)
             if out.report_type == "delivery-status":
                 out.bounce = out.bounce or Bounce()
-        children = part.get_payload()
-        if not isinstance(children, list):
+        payload = part.get_payload()
+        if not isinstance(payload, list):
             raise ParseError(f"A {ctype} part has no readable parts.")
+        children = [child for child in payload if isinstance(child, Message)]
         if ctype == "multipart/alternative":
             children = _preferred(children)
         for child in children:
-            if isinstance(child, Message):
-                _walk(child, out, depth=depth + 1, count=count)
+            _walk(child, out, depth=depth + 1, count=count)
         return
     disposition = (part.get_content_disposition() or "").lower()
-    is_body = disposition != "attachment" and not part.get_filename()
+    is_body = disposition != "attachment" and not filename_of(part)
     if is_body and ctype == "text/plain" and not out.text:
         out.text = body_text(part)
         return
