@@ -260,6 +260,10 @@ def reply(
     _attach(message, attachments)
     record(ticket, "ticket.replied", actor=actor, at=at, message=message.pk, channel=channel)
     clocks.public_reply(ticket, actor=actor, at=at)
+    # An agent's reply goes to the customer by email; the mail app holds that rule.
+    from caredesk.mail.outbound import queue_reply
+
+    queue_reply(message)
     if actor.is_agent:
         if ticket.status == Status.NEW:
             _move(ticket, Status.OPEN, actor=actor, at=at)
