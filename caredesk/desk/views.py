@@ -121,7 +121,9 @@ def new_case(request: HttpRequest) -> HttpResponse:
             "requester_name": contact.name,
             "organization": contact.organization_id,
         }
-    form = NewCaseForm(request.POST if request.method == "POST" else None, user=user, initial=initial)
+    form = NewCaseForm(
+        request.POST if request.method == "POST" else None, user=user, initial=initial
+    )
     if caller is not None:
         # The caller is known: the next thing to type is what they call about.
         form.fields["requester_email"].widget.attrs.pop("autofocus", None)
