@@ -360,3 +360,23 @@ def test_move_a_maintenance_along_by_hand(
         "Completed: SFTP disks",
     ]
     assert "Move the maintenance along" not in text(desk.get(url))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"impact": "huge"}, "'huge' is not an impact"),
+        ({"status": "postmortem"}, "'postmortem' is not a status a new incident can have"),
+        ({"environment": "NA9"}, "There is no environment 'NA9'"),
+        ({"body": " "}, "This field is required"),
+        ({"name": "x" * 301}, "The name is longer than 300 characters"),
+    ],
+)
+def test_the_composer_refuses_bad_input_clearly(
+    manager: User, change: dict[str, str], message: str
+) -> None:
+    form = {"name": "Calls drop", "status": "investigating", "body": "Looking.", "publish": "1"}
+    response = signed_in(manager).post("/desk/status/incidents/new/", {**form, **change})
+    assert 400 <= response.status_code < 500
+    assert message in errors(response)
+    assert not Incident.objects.exists()
