@@ -157,3 +157,23 @@ def test_the_check_costs_the_same_however_many_tickets(
     with django_assert_num_queries(4):
         (surge,) = found(10)
     assert len(surge.tickets) == 15
+
+
+def test_an_organization_on_one_environment_names_it(
+    rep: User, alice: User, bob: User, gina: User
+) -> None:
+    assert alice.organization is not None and gina.organization is not None
+    alice.organization.environments.set(["NA5"])
+    gina.organization.environments.set(["NA5", "NA6"])  # two: their cases name neither
+    for n, requester in enumerate((alice, bob, gina, gina)):
+        with time_machine.travel(T0 + timedelta(minutes=n), tick=False):
+            tickets.open_case(
+                actor=rep,
+                subject="The dialer shows no agents",
+                channel="phone",
+                requester=requester,
+            )
+    assert found(5) == []
+    call(rep, "NA5 dialer down", minutes=6)
+    (surge,) = found(7)
+    assert surge.environment.key == "NA5" and surge.numbers == ["CASE-104", "CASE-101", "CASE-100"]
