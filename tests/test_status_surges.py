@@ -113,7 +113,7 @@ def test_the_desk_suggests_and_composes_the_incident(
         call(rep, f"Dialer down on NA4 ({n})", minutes=n)
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
         seen_by_engineer = signed_in(engineer).get("/desk/").content.decode()
-        assert "3 new tickets about NA4 in 30 minutes" in seen_by_engineer
+        assert "3 new tickets about NA4 in the last 30 minutes" in seen_by_engineer
         assert "A manager or admin can open an incident" in seen_by_engineer
         desk = signed_in(manager)
         html = desk.get("/desk/").content.decode()
