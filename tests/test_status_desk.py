@@ -320,3 +320,63 @@ def test_link_a_ticket_from_its_page(manager: User, rep: User, alice: User) -> N
         .status_code
         == 404
     )
+
+
+def test_move_a_maintenance_along_by_hand(
+    manager: User, dana: Any, commit: Callable[[], Any]
+) -> None:
+    desk = signed_in(manager)
+    sftp = comp("SFTP", "SFTP")
+    with commit():
+        desk.post(
+            "/desk/status/maintenance/new/",
+            {
+                "name": "SFTP disks",
+                "components": [str(sftp.pk)],
+                "scheduled_for": "2030-01-10T22:00",
+                "scheduled_until": "2030-01-10T23:00",
+                "body": "Swapping disks.",
+                "publish": "1",
+            },
+        )
+    maintenance = Incident.objects.get()
+    assert not maintenance.auto_transition, "an unticked box is a maintenance moved by hand"
+    assert not mail.outbox, "a maintenance that is no upgrade is told when it starts"
+    url = f"/desk/status/incidents/{maintenance.pk}/"
+    assert "Move the maintenance along" in text(desk.get(url))
+    with commit():
+        preview = desk.post(url + "updates/", {"status": "in_progress", "preview": "1"})
+    assert "In progress: SFTP disks" in text(preview) and not mail.outbox
+    with commit():
+        desk.post(url + "updates/", {"status": "in_progress", "publish": "1"})
+    sftp.refresh_from_db()
+    assert sftp.status == "under_maintenance"
+    with commit():
+        desk.post(url + "updates/", {"status": "completed", "body": "Done.", "publish": "1"})
+    sftp.refresh_from_db()
+    assert sftp.status == "operational"
+    assert [m.subject.split("] ")[1] for m in mail.outbox] == [
+        "In progress: SFTP disks",
+        "Completed: SFTP disks",
+    ]
+    assert "Move the maintenance along" not in text(desk.get(url))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"impact": "huge"}, "'huge' is not an impact"),
+        ({"status": "postmortem"}, "'postmortem' is not a status a new incident can have"),
+        ({"environment": "NA9"}, "There is no environment 'NA9'"),
+        ({"body": " "}, "This field is required"),
+        ({"name": "x" * 301}, "The name is longer than 300 characters"),
+    ],
+)
+def test_the_composer_refuses_bad_input_clearly(
+    manager: User, change: dict[str, str], message: str
+) -> None:
+    form = {"name": "Calls drop", "status": "investigating", "body": "Looking.", "publish": "1"}
+    response = signed_in(manager).post("/desk/status/incidents/new/", {**form, **change})
+    assert 400 <= response.status_code < 500
+    assert message in errors(response)
+    assert not Incident.objects.exists()

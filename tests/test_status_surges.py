@@ -113,7 +113,7 @@ def test_the_desk_suggests_and_composes_the_incident(
         call(rep, f"Dialer down on NA4 ({n})", minutes=n)
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
         seen_by_engineer = signed_in(engineer).get("/desk/").content.decode()
-        assert "3 new tickets about NA4 in 30 minutes" in seen_by_engineer
+        assert "3 new tickets about NA4 in the last 30 minutes" in seen_by_engineer
         assert "A manager or admin can open an incident" in seen_by_engineer
         desk = signed_in(manager)
         html = desk.get("/desk/").content.decode()
@@ -157,3 +157,23 @@ def test_the_check_costs_the_same_however_many_tickets(
     with django_assert_num_queries(4):
         (surge,) = found(10)
     assert len(surge.tickets) == 15
+
+
+def test_an_organization_on_one_environment_names_it(
+    rep: User, alice: User, bob: User, gina: User
+) -> None:
+    assert alice.organization is not None and gina.organization is not None
+    alice.organization.environments.set(["NA5"])
+    gina.organization.environments.set(["NA5", "NA6"])  # two: their cases name neither
+    for n, requester in enumerate((alice, bob, gina, gina)):
+        with time_machine.travel(T0 + timedelta(minutes=n), tick=False):
+            tickets.open_case(
+                actor=rep,
+                subject="The dialer shows no agents",
+                channel="phone",
+                requester=requester,
+            )
+    assert found(5) == []
+    call(rep, "NA5 dialer down", minutes=6)
+    (surge,) = found(7)
+    assert surge.environment.key == "NA5" and surge.numbers == ["CASE-104", "CASE-101", "CASE-100"]

@@ -26,7 +26,6 @@ from caredesk.status.desk_forms import (
     ComponentForm,
     IncidentForm,
     LinkForm,
-    MaintenanceForm,
     MaintenanceMoveForm,
     UpdateForm,
 )
@@ -41,7 +40,7 @@ from caredesk.tickets.access import get_ticket
 RECENT = 10
 
 
-def _components() -> list[Component]:
+def all_components() -> list[Component]:
     return list(
         Component.objects.select_related("environment").order_by(
             "environment__position", "environment__key", "position", "name"
@@ -49,18 +48,18 @@ def _components() -> list[Component]:
     )
 
 
-def _error(form: forms.Form, error: DomainError) -> None:
+def show_domain_error(form: forms.Form, error: DomainError) -> None:
     # The services name a component's field "components.<id>"; the form calls it "c<id>".
     if error.field and error.field.startswith("components."):
         error.field = "c" + error.field.removeprefix("components.")
     show_error(form, error)
 
 
-def _status(error: DomainError) -> int:
+def refusal_status(error: DomainError) -> int:
     return error.status if 400 <= error.status < 500 else 400
 
 
-def _forbidden(request: HttpRequest) -> HttpResponse:
+def forbidden(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "status/desk_forbidden.html",
@@ -81,7 +80,7 @@ def _index(
     request: HttpRequest, bound: dict[int, ComponentForm] | None = None, status: int = 200
 ) -> HttpResponse:
     user = user_of(request)
-    components = _components()
+    components = all_components()
     bound = bound or {}
     rows = []
     for c in components:
@@ -126,8 +125,8 @@ def set_component(request: HttpRequest, pk: int) -> HttpResponse:
                 version=form.cleaned_data["version"],
             )
         except DomainError as error:
-            _error(form, error)
-            return _index(request, {pk: form}, status=_status(error))
+            show_domain_error(form, error)
+            return _index(request, {pk: form}, status=refusal_status(error))
         messages.success(request, f"{component.environment_id} {component.name} saved.")
         return redirect("desk:status:index")
     return _index(request, {pk: form}, status=400)
@@ -153,8 +152,8 @@ def _prefill(request: HttpRequest, components: list[Component]) -> dict[str, Any
 def new_incident(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     if not services.can_manage(user):
-        return _forbidden(request)
-    components = _components()
+        return forbidden(request)
+    components = all_components()
     if request.method != "POST":
         form = IncidentForm(initial=_prefill(request, components), components=components)
         return _compose(request, form)
@@ -183,8 +182,8 @@ def new_incident(request: HttpRequest) -> HttpResponse:
             for number in data["tickets"]:
                 links.link_ticket(incident, get_ticket(user, number), actor=user)
     except DomainError as error:
-        _error(form, error)
-        return _compose(request, form, status=_status(error))
+        show_domain_error(form, error)
+        return _compose(request, form, status=refusal_status(error))
     messages.success(request, f"Incident published: {incident.name}.")
     return redirect("desk:status:incident", pk=incident.pk)
 
@@ -200,7 +199,7 @@ def _compose(
     return render(request, "status/desk_incident_new.html", context, status=status)
 
 
-def _incident(pk: int) -> Incident:
+def get_incident(pk: int) -> Incident:
     found = Incident.objects.select_related("environment").filter(pk=pk).first()
     if found is None:
         raise Http404("No such incident.")
@@ -209,10 +208,10 @@ def _incident(pk: int) -> Incident:
 
 @page(who="agent")
 def incident(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, _incident(pk))
+    return detail(request, get_incident(pk))
 
 
-def _detail(
+def detail(
     request: HttpRequest,
     item: Incident,
     *,
@@ -260,7 +259,7 @@ def _form_name(form: forms.Form) -> str:
 
 def _affected_first(item: Incident) -> list[Component]:
     affected = set(item.affected.values_list("component_id", flat=True))
-    components = _components()
+    components = all_components()
     if item.environment_id:
         components = [c for c in components if c.environment_id == item.environment_id]
     return sorted(components, key=lambda c: c.pk not in affected)
@@ -274,14 +273,14 @@ def _next_maintenance_status(item: Incident) -> str:
 @page(who="agent")
 def post_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
-    item = _incident(pk)
+    item = get_incident(pk)
     if not services.can_manage(user):
-        return _forbidden(request)
+        return forbidden(request)
     if item.is_maintenance:
         return _move(request, user, item)
     form = UpdateForm(request.POST, components=_affected_first(item))
     if not form.is_valid():
-        return _detail(request, item, bound=form, status=400)
+        return detail(request, item, bound=form, status=400)
     data = form.cleaned_data
 
     def post() -> Any:
@@ -300,7 +299,7 @@ def post_update(request: HttpRequest, pk: int) -> HttpResponse:
 def _move(request: HttpRequest, user: User, item: Incident) -> HttpResponse:
     form = MaintenanceMoveForm(request.POST)
     if not form.is_valid():
-        return _detail(request, item, bound=form, status=400)
+        return detail(request, item, bound=form, status=400)
 
     def post() -> Any:
         return services.update_maintenance(
@@ -319,154 +318,10 @@ def _publish(
 ) -> HttpResponse:
     try:
         if "publish" not in request.POST:
-            return _detail(request, _incident(item.pk), bound=form, shown=show())
+            return detail(request, get_incident(item.pk), bound=form, shown=show())
         post()
     except DomainError as error:
-        _error(form, error)
-        return _detail(request, _incident(item.pk), bound=form, status=_status(error))
+        show_domain_error(form, error)
+        return detail(request, get_incident(item.pk), bound=form, status=refusal_status(error))
     messages.success(request, "Update published.")
     return redirect("desk:status:incident", pk=item.pk)
-
-
-# --- linked tickets ---------------------------------------------------------------------
-
-
-@require_POST
-@page(who="agent")
-def link(request: HttpRequest, pk: int) -> HttpResponse:
-    user = user_of(request)
-    item = _incident(pk)
-    form = LinkForm(request.POST)
-    if form.is_valid():
-        try:
-            ticket = get_ticket(user, form.cleaned_data["ticket"].strip())
-            links.link_ticket(item, ticket, actor=user)
-        except DomainError as error:
-            _error(form, error)
-            return _detail(request, item, bound=form, status=_status(error))
-        messages.success(request, f"{ticket.number} linked.")
-        return redirect("desk:status:incident", pk=pk)
-    return _detail(request, item, bound=form, status=400)
-
-
-@require_POST
-@page(who="agent")
-def link_from_ticket(request: HttpRequest, number: str) -> HttpResponse:
-    """The ticket page's "link to an open incident"; back to the ticket either way."""
-    user = user_of(request)
-    try:
-        ticket = get_ticket(user, number)
-    except DomainError:
-        raise Http404(f"No ticket {number}.") from None
-    pk = _int(request.POST.get("incident"))
-    found = Incident.objects.filter(pk=pk).first() if pk is not None else None
-    if found is None:
-        messages.error(request, "Choose an incident to link the ticket to.")
-    else:
-        try:
-            links.link_ticket(found, ticket, actor=user)
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"{ticket.number} linked to {found.name}.")
-    return redirect("desk:ticket", number=ticket.number)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
-
-
-@require_POST
-@page(who="agent")
-def unlink(request: HttpRequest, pk: int, number: str) -> HttpResponse:
-    user = user_of(request)
-    item = _incident(pk)
-    try:
-        links.unlink_ticket(item, get_ticket(user, number), actor=user)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{number} unlinked.")
-    return redirect("desk:status:incident", pk=pk)
-
-
-@require_POST
-@page(who="agent")
-def resolve_linked(request: HttpRequest, pk: int) -> HttpResponse:
-    user = user_of(request)
-    item = _incident(pk)
-    try:
-        done, refused = links.resolve_linked(item, actor=user)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("desk:status:incident", pk=pk)
-    if done:
-        messages.success(request, f"Resolved {', '.join(t.number for t in done)}.")
-    for number, reason in refused:
-        messages.error(request, f"{number}: {reason}")
-    return redirect("desk:status:incident", pk=pk)
-
-
-# --- maintenance ------------------------------------------------------------------------
-
-
-@page(who="agent")
-def new_maintenance(request: HttpRequest) -> HttpResponse:
-    user = user_of(request)
-    if not services.can_manage(user):
-        return _forbidden(request)
-    components = _components()
-    if request.method != "POST":
-        form = MaintenanceForm(
-            initial={"environment": request.GET.get("environment", ""), "auto_transition": True},
-            components=components,
-        )
-        return _schedule(request, form)
-    form = MaintenanceForm(request.POST, components=components)
-    if not form.is_valid():
-        return _schedule(request, form, status=400)
-    data = form.cleaned_data
-
-    def schedule() -> Incident:
-        return services.schedule_maintenance(
-            actor=user,
-            name=data["name"],
-            body=data["body"],
-            scheduled_for=data["scheduled_for"],
-            scheduled_until=data["scheduled_until"],
-            components=data["components"],
-            target_version=data["target_version"],
-            environment=data["environment"] or None,
-            auto_transition=data["auto_transition"],
-        )
-
-    def move(item: Incident, status: str) -> Any:
-        return services.update_maintenance(item, actor=user, status=status)
-
-    try:
-        if "publish" not in request.POST:
-            return _schedule(request, form, shown=preview.maintenance(schedule, move))
-        made = schedule()
-    except DomainError as error:
-        _error(form, error)
-        return _schedule(request, form, status=_status(error))
-    messages.success(request, f"Maintenance scheduled: {made.name}.")
-    return redirect("desk:status:incident", pk=made.pk)
-
-
-def _schedule(
-    request: HttpRequest,
-    form: MaintenanceForm,
-    *,
-    shown: preview.Preview | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    return render(
-        request,
-        "status/desk_maintenance_new.html",
-        {"form": form, "preview": shown},
-        status=status,
-    )

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Substr
 
 from caredesk.core.clock import now
+from caredesk.people.models import Organization
 from caredesk.status.models import UNRESOLVED, Component, Environment, Incident, LinkedTicket
 from caredesk.tickets.models import Ticket
 
@@ -50,11 +51,27 @@ def _text(ticket: Ticket) -> str:
     return f"{ticket.subject}\n{ticket.description[:SCAN_CHARS] if head is None else head}"
 
 
-def about(ticket: Ticket, env: Environment) -> bool:
-    """Whether a ticket is about an environment: its field, or its words."""
+def environments_of(ticket: Ticket, keys: list[str], single_env_orgs: dict[int, str]) -> set[str]:
+    """The environments a ticket is about: its field; else the keys its words name; else
+    the one environment its organization uses, when it uses exactly one."""
     if ticket.environment_id:
-        return bool(ticket.environment_id == env.key)
-    return bool(_word(env.key).search(_text(ticket)))
+        return {ticket.environment_id}
+    text = _text(ticket)
+    named = {key for key in keys if _word(key).search(text)}
+    if named:
+        return named
+    only = single_env_orgs.get(ticket.organization_id or 0)
+    return {only} if only else set()
+
+
+def _single_env_orgs(org_ids: set[int]) -> dict[int, str]:
+    rows = Organization.environments.through.objects.filter(
+        organization_id__in=org_ids
+    ).values_list("organization_id", "environment_id")
+    by_org: dict[int, list[str]] = {}
+    for org, env in rows:
+        by_org.setdefault(org, []).append(env)
+    return {org: envs[0] for org, envs in by_org.items() if len(envs) == 1}
 
 
 def surges(*, at: datetime | None = None) -> list[Surge]:
@@ -64,7 +81,8 @@ def surges(*, at: datetime | None = None) -> list[Surge]:
     to that incident: there is nothing more to suggest.
     """
     at = at or now()
-    envs = [e for e in Environment.objects.all() if e.surge_tickets > 0]
+    every = list(Environment.objects.all())
+    envs = [e for e in every if e.surge_tickets > 0]
     if not envs:
         return []
     since = at - max(e.surge_window for e in envs)
@@ -76,14 +94,19 @@ def surges(*, at: datetime | None = None) -> list[Surge]:
             # An escalation repeats its case: count the inquiry once.
             origin__isnull=True,
         )
-        .only("pk", "number", "subject", "environment_id", "created_at", "status")
+        .only("pk", "number", "subject", "environment_id", "organization_id", "created_at")
         .annotate(head=Substr("description", 1, SCAN_CHARS))
         .order_by("-created_at", "-id")
     )
+    if not recent:
+        return []
+    orgs = _single_env_orgs({t.organization_id for t in recent if t.organization_id})
+    keys = [e.key for e in every]
+    about = {t.pk: environments_of(t, keys, orgs) for t in recent}
     found = []
     for env in envs:
         start = at - env.surge_window
-        tickets = [t for t in recent if t.created_at > start and about(t, env)]
+        tickets = [t for t in recent if t.created_at > start and env.key in about[t.pk]]
         if len(tickets) >= env.surge_tickets:
             found.append(Surge(environment=env, window=env.surge_window, tickets=tickets))
     if not found:
