@@ -165,6 +165,12 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("CAREDESK_FROM_EMAIL", "caredesk@localhost")
 SMTP_PORT = int(os.environ.get("CAREDESK_SMTP_PORT", "2525"))
 MAIL_DOMAINS = _env_list("CAREDESK_MAIL_DOMAINS")
+# Inbound mail over this size is quarantined (kept, not parsed); the API answers 413.
+MAIL_MAX_BYTES = int(os.environ.get("CAREDESK_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+# authserv-ids of our own receiving servers whose Authentication-Results intake believes.
+TRUSTED_AUTHSERV_IDS = _env_list("CAREDESK_TRUSTED_AUTHSERV_IDS")
+# IMAP mailboxes the worker polls: imaps://user:password@host/INBOX, comma separated.
+IMAP_URLS = _env_list("CAREDESK_IMAP_URL")
 # Hosts status-page webhooks may call although they resolve to private or loopback addresses.
 WEBHOOK_ALLOWED_HOSTS = _env_list("CAREDESK_WEBHOOK_ALLOWED_HOSTS")
 

@@ -343,3 +343,31 @@ def test_the_worker_task_moves_maintenance_on_time(manager: User) -> None:
     with time_machine.travel(T0 + timedelta(hours=2), tick=False):
         assert tasks.advance_maintenances.call_local() == 1
     assert comp("NA6", "API").status == "operational"
+
+
+def test_a_reloaded_model_records_its_new_versions_as_deploys(manager: User, tmp_path: Any) -> None:
+    from model_files import MODEL_FILE
+
+    from caredesk.servicemodel import loader
+
+    services.set_component(comp("NA3", "LiveVox"), actor=manager, status="partial_outage")
+    loader.load(MODEL_FILE)  # the same file again: the outage is the file's "operational"
+    (_outage, back) = ComponentChange.objects.order_by("pk")
+    assert (back.old_status, back.status, back.actor) == ("partial_outage", "operational", None)
+    path = tmp_path / "model.toml"
+    path.write_text(
+        MODEL_FILE.read_text().replace(
+            'name = "NA4"\ncomponents = [\n    { name = "LiveVox", version = "12" },',
+            'name = "NA4"\ncomponents = [\n    { name = "LiveVox", version = "13" },',
+        )
+    )
+    loader.load(path)
+    deploy = ComponentChange.objects.latest("pk")
+    assert (deploy.component, deploy.old_version, deploy.version) == (
+        comp("NA4", "LiveVox"),
+        "12",
+        "13",
+    )
+    count = ComponentChange.objects.count()
+    loader.load(path)
+    assert ComponentChange.objects.count() == count, "nothing changed, nothing recorded"

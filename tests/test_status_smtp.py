@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client
+from huey.contrib.djhuey import HUEY
 
 from caredesk.people.models import User
-from caredesk.status import public, services
+from caredesk.status import public, services, subscriptions
+from caredesk.status.models import Delivery
 
 
 class Inbox:
@@ -22,8 +24,12 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refuse = 0  # how many messages to answer with a temporary failure first
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            self.refuse -= 1
+            return "451 4.3.0 Try again later"
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
@@ -101,3 +107,33 @@ def test_subscribe_confirm_notify_unsubscribe_over_smtp(
     with django_capture_on_commit_callbacks(execute=True):
         services.update_incident(incident, actor=manager, status="resolved", body="Fixed.")
     assert len(inbox.messages) == 2, "nothing after unsubscribing"
+
+
+def test_every_notice_goes_out_through_the_worker_and_a_refusal_is_retried(
+    manager: User, inbox: Inbox, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    HUEY.flush()
+    subscriptions.confirm(subscriptions.subscribe(actor=None, email="dana@example.test"))
+    inbox.refuse = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = services.create_incident(actor=manager, name="Calls drop", body="Looking.")
+    assert inbox.messages == []
+    delivery = Delivery.objects.get()
+    assert delivery.sent_at is None and "451" in delivery.last_error
+    (retry,) = HUEY.scheduled()
+    assert retry.name.endswith("send_notice") and retry.retries == 4
+
+    # What the worker's scheduler does when the retry falls due: take it and run it.
+    (due,) = HUEY.read_schedule(retry.eta)
+    HUEY.execute(due, timestamp=retry.eta)
+    delivery.refresh_from_db()
+    assert delivery.sent_at is not None and delivery.attempts == 2
+    for status, body in (("identified", "Found it."), ("resolved", "Fixed.")):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_incident(incident, actor=manager, status=status, body=body)
+    assert [m["Subject"].split("] ")[1] for m in inbox.messages] == [
+        "Calls drop",
+        "Identified: Calls drop",
+        "Resolved: Calls drop",
+    ]
+    assert HUEY.scheduled() == []

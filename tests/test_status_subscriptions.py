@@ -6,12 +6,14 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
 
+from caredesk.core.errors import DomainError
 from caredesk.people.models import User
 from caredesk.status import public, services, subscriptions, tasks
 from caredesk.status.models import Component, Delivery, Subscriber
@@ -264,3 +266,26 @@ def test_maintenance_start_and_end_and_upgrade_announcements(
         "In progress: Database patch",
         "Completed: Database patch",
     ]
+
+
+def test_the_mailto_unsubscribe_token_unsubscribes(
+    manager: User, commit: Callable[[], Any]
+) -> None:
+    subscriber = subscribed(commit, "dana@example.test")
+    with commit():
+        services.create_incident(actor=manager, name="Calls drop", body="Looking.")
+    header = mail.outbox[-1].extra_headers["List-Unsubscribe"]
+    mailto = re.search(r"<mailto:([^?>]+)\?subject=([^>]+)>", header)
+    assert mailto
+    subject = unquote(mailto.group(2))
+    assert subject.startswith("unsubscribe ")
+    with pytest.raises(DomainError, match="not valid"):
+        subscriptions.unsubscribe_by_token(subject[:-2] + "xx")
+    assert Subscriber.objects.get(pk=subscriber.pk).is_active
+    # What the mail intake does with a message to that address: pass its subject on.
+    subscriptions.unsubscribe_by_token(subject)
+    assert not Subscriber.objects.get(pk=subscriber.pk).is_active
+    subscriptions.unsubscribe_by_token(subject)  # again: nothing changes
+    with commit():
+        services.create_incident(actor=manager, name="Logins fail", body="Looking.")
+    assert "Logins fail" not in mail.outbox[-1].subject

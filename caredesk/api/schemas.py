@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from caredesk.sla.models import Clock
 from caredesk.sla.services import clock_json
-from caredesk.tickets.models import Event, Message, Ticket, WorkOrder
+from caredesk.tickets.models import Attachment, Event, Message, Ticket, WorkOrder
 
 
 class ErrorOut(Schema):
@@ -70,6 +70,14 @@ class MessageIn(Schema):
     body: str
 
 
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str = Field(description="Download it with the same token (always a download).")
+
+
 class MessageOut(Schema):
     id: int
     kind: str
@@ -77,6 +85,7 @@ class MessageOut(Schema):
     channel: str
     body: str
     created_at: datetime
+    attachments: list[AttachmentOut] = []
 
 
 class MessagePage(Schema):
@@ -195,6 +204,17 @@ def message_json(m: Message) -> dict[str, object]:
         "channel": m.channel,
         "body": m.body,
         "created_at": m.created_at,
+        "attachments": [attachment_json(a) for a in m.attachments.all()],
+    }
+
+
+def attachment_json(a: Attachment) -> dict[str, object]:
+    return {
+        "id": a.pk,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "url": f"/api/v1/attachments/{a.pk}",
     }
 
 

@@ -70,7 +70,7 @@ def apply(
 @page(who="agent")
 def bulk(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    agents = active_agents()
+    agents = active_agents(user)
     form = BulkForm(request.POST, agents=agents)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):

@@ -8,9 +8,10 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
+from caredesk.people.access import visible_agents, visible_organizations
 from caredesk.people.models import Organization, User
 from caredesk.portal.web import Form, MultipleFileField
-from caredesk.servicemodel.choices import AGENT_ROLES, EMERGENCY_TEAM, Channel, Priority, Role
+from caredesk.servicemodel.choices import EMERGENCY_TEAM, Channel, Priority, Role
 from caredesk.servicemodel.models import Category, TicketType
 from caredesk.status.models import Environment
 from caredesk.tickets.models import Ticket, WorkOrder
@@ -150,15 +151,16 @@ class EscalateForm(Form):
         ]
 
 
-def active_agents() -> list[User]:
+def active_agents(user: User) -> list[User]:
     """Every agent who may be given work, for the list filters and bulk assignment."""
-    return list(User.objects.filter(is_active=True, role__in=AGENT_ROLES).order_by("name", "email"))
+    return list(visible_agents(user).filter(is_active=True).order_by("name", "email"))
 
 
-def eligible_agents(ticket: Ticket) -> list[User]:
+def eligible_agents(user: User, ticket: Ticket) -> list[User]:
     """Agents who may work the ticket: its team, and Emergency Care (see services.may_work)."""
     return list(
-        User.objects.filter(is_active=True, role__in=AGENT_ROLES)
+        visible_agents(user)
+        .filter(is_active=True)
         .filter(Q(team_id=ticket.team_id) | Q(team_id=EMERGENCY_TEAM) | Q(role=Role.EMERGENCY))
         .select_related("team")
         .order_by("team__position", "name", "email")
@@ -247,8 +249,8 @@ class NewCaseForm(Form):
         label="Caller's name",
         help_text="For a new contact; known contacts keep their name.",
     )
-    organization = forms.ModelChoiceField(
-        queryset=Organization.objects.all(),
+    organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        queryset=None,  # the user's visible ones, set in __init__
         required=False,
         empty_label="From the email's domain",
         label="Organization",
@@ -262,3 +264,8 @@ class NewCaseForm(Form):
     channel = forms.ChoiceField(
         choices=[(Channel.PHONE, "Phone"), (Channel.EMAIL, "Email")], initial=Channel.PHONE
     )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["organization"])
+        field.queryset = visible_organizations(user)

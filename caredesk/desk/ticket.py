@@ -29,13 +29,19 @@ from caredesk.desk.forms import (
     eligible_agents,
     work_order_actions,
 )
+from caredesk.people.access import visible_agents
 from caredesk.people.coverage import who_should_take
 from caredesk.people.models import User
 from caredesk.portal.web import page, show_error, user_of
 from caredesk.servicemodel.choices import Channel
 from caredesk.tickets import services, work_orders
-from caredesk.tickets.access import visible_messages, visible_tickets
-from caredesk.tickets.models import Ticket, WorkOrder
+from caredesk.tickets.access import (
+    visible_events,
+    visible_messages,
+    visible_tickets,
+    work_order_of,
+)
+from caredesk.tickets.models import Ticket
 from caredesk.tickets.states import ACTIVE, Status, can_move
 
 
@@ -82,8 +88,8 @@ def _render(
     request: HttpRequest, ticket: Ticket, bound: forms.Form | None = None, status: int = 200
 ) -> HttpResponse:
     user = user_of(request)
-    agents = eligible_agents(ticket)
-    order = WorkOrder.objects.filter(ticket=ticket).first() if _needs_work_order(ticket) else None
+    agents = eligible_agents(user, ticket)
+    order = work_order_of(user, ticket) if _needs_work_order(ticket) else None
     suggestion = None
     if ticket.is_case and ticket.status in ACTIVE:
         suggestion = services.suggest_path(f"{ticket.subject}\n{ticket.description}")
@@ -116,7 +122,9 @@ def _render(
     # Replies and notes show as messages; their events would only be skipped (200 rows on a
     # long thread).
     events = list(
-        ticket.events.exclude(kind__in=timeline.SHOWN_AS_MESSAGES).select_related("actor")
+        visible_events(user, ticket)
+        .exclude(kind__in=timeline.SHOWN_AS_MESSAGES)
+        .select_related("actor")
     )
     conversation = list(
         visible_messages(user, ticket).select_related("author").prefetch_related("attachments")
@@ -218,7 +226,7 @@ def _assign(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
     if choice == "me":
         agent = user
     elif choice:
-        agent = User.objects.filter(pk=choice if choice.isdigit() else 0).first()
+        agent = visible_agents(user).filter(pk=choice if choice.isdigit() else 0).first()
         if agent is None:
             raise InvalidInput("Choose an agent from the list.", field="agent")
     services.assign(ticket, actor=user, agent=agent)
@@ -265,19 +273,19 @@ def _move(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Action:
-    form: Callable[[Any, Ticket], forms.Form]
+    form: Callable[[Any, Ticket, User], forms.Form]
     run: Callable[[Ticket, User, dict[str, Any]], str]
 
 
 ACTIONS: dict[str, Action] = {
-    "reply": Action(lambda data, _: ReplyForm(data), _reply),
-    "note": Action(lambda data, _: NoteForm(data), _note),
-    "escalate": Action(lambda data, _: EscalateForm(data), _escalate),
-    "assign": Action(lambda data, t: AssignForm(data, agents=eligible_agents(t)), _assign),
-    "priority": Action(lambda data, _: PriorityForm(data), _priority),
-    "status": Action(lambda data, _: StatusForm(data), _status),
-    "work-order": Action(lambda data, _: WorkOrderForm(data), _draft),
-    "work-order-move": Action(lambda data, _: WorkOrderMoveForm(data), _move),
+    "reply": Action(lambda data, _, __: ReplyForm(data), _reply),
+    "note": Action(lambda data, _, __: NoteForm(data), _note),
+    "escalate": Action(lambda data, _, __: EscalateForm(data), _escalate),
+    "assign": Action(lambda data, t, u: AssignForm(data, agents=eligible_agents(u, t)), _assign),
+    "priority": Action(lambda data, _, __: PriorityForm(data), _priority),
+    "status": Action(lambda data, _, __: StatusForm(data), _status),
+    "work-order": Action(lambda data, _, __: WorkOrderForm(data), _draft),
+    "work-order-move": Action(lambda data, _, __: WorkOrderMoveForm(data), _move),
 }
 
 
@@ -289,7 +297,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
     spec = ACTIONS[action]
-    form = spec.form(request.POST, ticket)
+    form = spec.form(request.POST, ticket, user)
     form.files = request.FILES  # uploads ride along; only the reply and note forms read them
     status = 400
     if form.is_valid():

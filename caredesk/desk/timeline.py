@@ -53,6 +53,10 @@ def describe(event: Event) -> tuple[str, str | None, str]:
         return f"priority {before} → {after}", None, ""
     if kind == "ticket.escalated":
         return "escalated as", data.get("ticket"), data.get("reason", "")
+    if kind.startswith("call."):
+        from caredesk.phone.timeline import describe_call
+
+        return describe_call(kind, data)
     if kind == "work_order.drafted":
         return "drafted the work order", None, data.get("scope", "")
     if kind.startswith("work_order."):

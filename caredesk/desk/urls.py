@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
-from caredesk.desk import bulk, callers, coverage, dashboard, ticket, views
+from caredesk.desk import bulk, callers, coverage, dashboard, ticket, tokens, views
+from caredesk.phone import views as phone
 from caredesk.reports.views import sla_report
 
 app_name = "desk"
@@ -14,6 +15,12 @@ urlpatterns = [
     path("presence/", coverage.set_my_presence, name="presence"),
     path("coverage/", coverage.coverage_panel, name="coverage"),
     path("notifications/", views.notifications, name="notifications"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:token_id>/revoke", tokens.revoke, name="revoke-token"),
+    path("phone/", phone.wallboard, name="wallboard"),
+    path("phone/popup/", phone.popup, name="call-popup"),
+    path("phone/calls/<str:call_id>/attach", phone.attach, name="call-attach"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
+    path("status/", include("caredesk.status.desk_urls")),
 ]

@@ -52,7 +52,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         # The poll of an open list: nothing changed since it was drawn, so nothing to swap.
         return HttpResponse(status=204)
     all_queues = queues.all_queues()
-    agents = active_agents()
+    agents = active_agents(user)
     teams = [(q.key, q.name) for q in all_queues if q.group == "team"]
     form = QueueFilterForm(request.GET, teams=teams, agents=agents)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -123,7 +123,9 @@ def new_case(request: HttpRequest) -> HttpResponse:
             "requester_name": contact.name,
             "organization": contact.organization_id,
         }
-    form = NewCaseForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = NewCaseForm(
+        request.POST if request.method == "POST" else None, user=user, initial=initial
+    )
     if caller is not None:
         # The caller is known: the next thing to type is what they call about.
         form.fields["requester_email"].widget.attrs.pop("autofocus", None)

@@ -46,4 +46,5 @@ urlpatterns = [
     ),
     path("requests/", views.request_list, name="requests"),
     path("requests/<str:number>/", views.request_detail, name="request"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from caredesk.core.errors import DomainError
+from caredesk.core.errors import DomainError, NotFound
 from caredesk.core.pagination import keyset_page
 from caredesk.people.models import User
 from caredesk.portal.forms import PortalReplyForm, RequestForm, SignInForm
@@ -20,7 +21,8 @@ from caredesk.portal.web import page, query_with, show_error, ticket_or_404, use
 from caredesk.servicemodel.choices import CASE_TYPE, Channel
 from caredesk.status.models import Component, ComponentStatus
 from caredesk.tickets import services
-from caredesk.tickets.access import visible_messages, visible_tickets
+from caredesk.tickets.access import get_attachment, visible_messages, visible_tickets
+from caredesk.tickets.downloads import attachment_response
 from caredesk.tickets.models import Ticket
 
 PAGE_SIZE = 25
@@ -170,3 +172,14 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
         "form": form,
     }
     return render(request, "portal/request.html", context, status=400 if form.errors else 200)
+
+
+@page(who="customer")
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """An attachment of a message the user may read (agents and customers alike), always
+    as a download; any other number is a plain 404."""
+    try:
+        found = get_attachment(user_of(request), pk)
+    except NotFound:
+        raise Http404("No such attachment.") from None
+    return attachment_response(found)

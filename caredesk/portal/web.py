@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, QueryDict
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from caredesk.core.errors import DomainError, NotFound
@@ -20,7 +21,7 @@ from caredesk.servicemodel.models import ServiceSettings
 from caredesk.tickets.access import get_ticket
 from caredesk.tickets.models import Ticket
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def user_of(request: HttpRequest) -> User:
@@ -46,7 +47,7 @@ def page(*, who: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if who != "anyone" and not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())

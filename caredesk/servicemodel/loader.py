@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from caredesk.servicemodel.models import (
     TicketType,
 )
 from caredesk.servicemodel.public_holidays import public_holidays_problem
+from caredesk.status import services as status_services
 from caredesk.status.models import Component, ComponentStatus, Environment
 
 KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -49,6 +51,8 @@ KIND_NAMES: dict[type, str] = {
 }
 MAX_KEY = 50  # the key columns' length
 MAX_NUMBER = 2**31 - 1  # first_number is an integer column on PostgreSQL
+# When the desk suggests an incident: this many new tickets about one environment in the window.
+SURGE_DEFAULT: dict[str, Any] = {"surge_tickets": 3, "surge_window": timedelta(minutes=30)}
 
 
 class ModelFileError(Exception):
@@ -418,6 +422,7 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     out["status_page"] = {
         "name": c.get(page, "status_page.name", str, ""),
         "url": c.get(page, "status_page.url", str, ""),
+        **_surge(c, page, "status_page", SURGE_DEFAULT),
     }
     environments = c.table(data, "environments", required=False)
     c.keys(environments, "environments", ENV_KEY)
@@ -451,6 +456,7 @@ def validate(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             "name": c.get(env, f"{path}.name", str, key),
             "description": c.get(env, f"{path}.description", str, ""),
             "components": components,
+            **_surge(c, env, path, out["status_page"]),
         }
 
     known = {
@@ -592,20 +598,37 @@ def apply(model: dict[str, Any], *, source: str = "model") -> None:
     for position, (key, env) in enumerate(model["environments"].items()):
         Environment.objects.update_or_create(
             pk=key,
-            defaults={"name": env["name"], "description": env["description"], "position": position},
+            defaults={
+                "name": env["name"],
+                "description": env["description"],
+                "position": position,
+                "surge_tickets": env["surge_tickets"],
+                "surge_window": env["surge_window"],
+            },
         )
         for i, comp in enumerate(env["components"]):
-            Component.objects.update_or_create(
+            component, created = Component.objects.update_or_create(
                 environment_id=key,
                 name=comp["name"],
                 defaults={
-                    "version": comp["version"],
                     "description": comp["description"],
                     "group_name": comp["group"],
-                    "status": comp["status"],
                     "position": i,
                 },
+                create_defaults={
+                    "description": comp["description"],
+                    "group_name": comp["group"],
+                    "position": i,
+                    "version": comp["version"],
+                    "status": comp["status"],
+                },
             )
+            if not created:
+                # A new version or status in the file is a change like any other: it
+                # goes into the component's history (the deploys, the uptime bars).
+                status_services.apply_from_model(
+                    component, status=comp["status"], version=comp["version"]
+                )
         Component.objects.filter(environment_id=key).exclude(
             name__in=[comp["name"] for comp in env["components"]]
         ).delete()
@@ -637,6 +660,7 @@ def is_loaded() -> bool:
 def export() -> dict[str, Any]:
     """The model in force, in the file's shape: `apply(validate(export()))` changes nothing."""
     s = ServiceSettings.current()
+    surge = _common_surge()
 
     def hours(cal: Calendar) -> dict[str, list[str]]:
         return {day: list(cal.hours.get(day, [])) for day in WEEKDAYS}
@@ -726,11 +750,12 @@ def export() -> dict[str, Any]:
             "pause_when_waiting": list(s.pause_when_waiting),
             **({"emergency_calendar": s.emergency_calendar_id} if s.emergency_calendar_id else {}),
         },
-        "status_page": {"name": s.status_page_name, "url": s.status_page_url},
+        "status_page": {"name": s.status_page_name, "url": s.status_page_url, **surge},
         "environments": {
             env.key: {
                 "name": env.name,
                 "description": env.description,
+                **_surge_override(env, surge),
                 "components": [
                     {
                         "name": comp.name,
@@ -745,6 +770,33 @@ def export() -> dict[str, Any]:
             for env in Environment.objects.prefetch_related("components")
         },
     }
+
+
+def _surge(c: Any, data: dict[str, Any], path: str, default: dict[str, Any]) -> dict[str, Any]:
+    """An incident-suggestion threshold: `surge_tickets` within `surge_window`."""
+    tickets = c.get(data, f"{path}.surge_tickets", int, default["surge_tickets"])
+    if tickets is not None and not 0 <= tickets <= 1000:
+        c.fail(f"{path}.surge_tickets", f"is {tickets}; give 0 (never) to 1000")
+    window = default["surge_window"]
+    if "surge_window" in data:
+        window = c.duration(data, f"{path}.surge_window") or window
+    return {"surge_tickets": tickets, "surge_window": window}
+
+
+def _common_surge() -> dict[str, Any]:
+    """The page-wide threshold to export: the one most environments use."""
+    counts = Counter((e.surge_tickets, e.surge_window) for e in Environment.objects.all())
+    tickets, window = counts.most_common(1)[0][0] if counts else SURGE_DEFAULT.values()
+    return {"surge_tickets": tickets, "surge_window": format_duration(window)}
+
+
+def _surge_override(env: Environment, common: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if env.surge_tickets != common["surge_tickets"]:
+        out["surge_tickets"] = env.surge_tickets
+    if format_duration(env.surge_window) != common["surge_window"]:
+        out["surge_window"] = format_duration(env.surge_window)
+    return out
 
 
 def export_toml() -> str:

@@ -195,6 +195,8 @@ def case_opened(ticket: Ticket, *, at: datetime, answered_at: datetime | None = 
         # A new case has this one clock: its due time is the ticket's, no need to look.
         Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=clock.due_at)
         ticket.sla_due_at = clock.due_at
+    # Whoever answers with the case needs not read its clock back.
+    ticket.clock_list = [clock]  # type: ignore[attr-defined]
 
 
 def public_reply(ticket: Ticket, *, actor: User | None, at: datetime) -> None:

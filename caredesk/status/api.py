@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from caredesk.api.auth import TokenAuth
+from caredesk.core import audit
 from caredesk.core.errors import Forbidden, NotFound
 from caredesk.people.models import ApiToken, TokenScope, User
 from caredesk.status import public, services
@@ -171,11 +173,7 @@ def list_components(request: HttpRequest) -> list[dict[str, Any]]:
 def set_component(request: HttpRequest, component_id: int, payload: ComponentIn) -> dict[str, Any]:
     """A deploy pipeline's call: `{"version": "12.1"}`, `{"status": "partial_outage"}` or both.
     Each change is recorded in the component's history."""
-    actor = _manager(request)
-    component = services.set_component(
-        _component(component_id), actor=actor, status=payload.status, version=payload.version
-    )
-    return public.Page().component(component)
+    return _set(request, _component(component_id), payload)
 
 
 @router.post(
@@ -186,13 +184,22 @@ def set_component(request: HttpRequest, component_id: int, payload: ComponentIn)
 def set_component_by_name(
     request: HttpRequest, environment: str, name: str, payload: ComponentIn
 ) -> dict[str, Any]:
+    return _set(request, services.component_by_name(environment, name), payload)
+
+
+def _set(request: HttpRequest, component: Component, payload: ComponentIn) -> dict[str, Any]:
     actor = _manager(request)
-    component = services.set_component(
-        services.component_by_name(environment, name),
-        actor=actor,
-        status=payload.status,
-        version=payload.version,
-    )
+    with transaction.atomic():
+        before = audit.snapshot(component)
+        component = services.set_component(
+            component, actor=actor, status=payload.status, version=payload.version
+        )
+        after = audit.snapshot(component)
+        if before != after:
+            audit.record(
+                actor=actor, source="api", action="changed", obj=component,
+                before=before, after=after,
+            )  # fmt: skip
     return public.Page().component(component)
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from caredesk.core.clock import now
-from caredesk.core.errors import Forbidden
+from caredesk.core.errors import Conflict, DomainError, Forbidden
 from caredesk.people.models import User
 from caredesk.status.models import Incident, LinkedTicket
 from caredesk.tickets import events
@@ -125,3 +125,35 @@ def tell_requester(link_id: int) -> None:
                 incident=incident.pk,
                 to=requester.email,
             )
+
+
+def resolve_linked(
+    incident: Incident, *, actor: User
+) -> tuple[list[Ticket], list[tuple[str, str]]]:
+    """Resolve the incident's linked tickets that are still open, in one action.
+
+    Each goes through the ticket services' own resolve (its rules, its events); one that
+    they refuse (a Work Order not done, say) is reported and the others still resolve.
+    Answers the resolved tickets and the refusals as (number, reason).
+    """
+    from caredesk.tickets import services as tickets
+
+    _require_agent(actor)
+    if incident.is_open:
+        raise Conflict(
+            f"{incident.name} is still {incident.status}; resolve it first.", field="status"
+        )
+    done: list[Ticket] = []
+    refused: list[tuple[str, str]] = []
+    found = (
+        LinkedTicket.objects.filter(incident=incident)
+        .exclude(ticket__status__in=DONE)
+        .select_related("ticket", "ticket__category")
+        .order_by("linked_at", "pk")
+    )
+    for link in found:
+        try:
+            done.append(tickets.resolve(link.ticket, actor=actor))
+        except DomainError as error:
+            refused.append((link.ticket.number, error.message))
+    return done, refused

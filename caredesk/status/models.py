@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -20,6 +22,10 @@ class Environment(models.Model):
     name = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
     description = models.TextField(blank=True)
+    # The desk suggests an incident when this many new cases or TSUP tickets about the
+    # environment arrive within the window (0: never).
+    surge_tickets = models.PositiveSmallIntegerField(default=3)
+    surge_window = models.DurationField(default=timedelta(minutes=30))
 
     class Meta:
         ordering = ["position", "key"]

@@ -10,11 +10,13 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
+from caredesk.api import outgoing
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from caredesk.people.models import User
@@ -211,6 +213,23 @@ def set_component(
             Component.objects.select_for_update().select_related("environment").get(pk=component.pk)
         )
         change = _change(component, at=at, actor=actor, status=status, version=version)
+        if change:
+            _touch(at)
+            if change.old_status != change.status:
+                subscriptions.notify_component(change.pk)
+    return component
+
+
+def apply_from_model(component: Component, *, status: str, version: str) -> Component:
+    """The model loader's status and version for an existing component, recorded as a
+    change by the system, so a reloaded file never rewrites the page's history unseen."""
+    _check_status(status)
+    at = now()
+    with transaction.atomic():
+        component = (
+            Component.objects.select_for_update().select_related("environment").get(pk=component.pk)
+        )
+        change = _change(component, at=at, actor=None, status=status, version=version)
         if change:
             _touch(at)
             if change.old_status != change.status:
@@ -573,4 +592,6 @@ def _post_update(
     )
     _touch(at)
     subscriptions.notify(update)
+    # Outgoing webhooks (incident.created, .updated, .resolved) hear of it after the commit.
+    transaction.on_commit(partial(outgoing.incident_event, update.pk), robust=True)
     return update

@@ -192,6 +192,19 @@ def unsubscribe(subscriber: Subscriber, *, actor: User | None = None) -> Subscri
     return subscriber
 
 
+def unsubscribe_by_token(token: str, *, actor: User | None = None) -> Subscriber:
+    """Leave by the List-Unsubscribe mailto: address (RFC 2369).
+
+    The mail intake calls it with the subject of a message sent to that address; the
+    subject is "unsubscribe <token>", and the bare token works too. A token that is not
+    ours raises NotFound; unsubscribing twice changes nothing.
+    """
+    words = (token or "").split()
+    if not words:
+        raise NotFound("There is no unsubscribe token.")
+    return unsubscribe(from_link(words[-1]), actor=actor)
+
+
 def set_choices(
     subscriber: Subscriber,
     *,

@@ -16,6 +16,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from caredesk.core.clock import now
+from caredesk.core.webhooks import RETRY as WEBHOOK_RETRY
 from caredesk.status import links, notices, services, subscriptions, webhooks
 from caredesk.status.models import ComponentChange, Delivery, IncidentUpdate, Subscriber
 
@@ -76,7 +77,7 @@ def send_notice(subscriber_id: int, update_id: int) -> None:
     _deliver(subscriber_id, f"update:{update_id}", mail)
 
 
-@db_task(retries=8, retry_delay=30, retry_backoff=2)
+@db_task(**WEBHOOK_RETRY)
 def post_update(subscriber_id: int, update_id: int) -> None:
     update = IncidentUpdate.objects.select_related("incident").get(pk=update_id)
     _deliver(
@@ -86,7 +87,7 @@ def post_update(subscriber_id: int, update_id: int) -> None:
     )
 
 
-@db_task(retries=8, retry_delay=30, retry_backoff=2)
+@db_task(**WEBHOOK_RETRY)
 def post_component_change(subscriber_id: int, change_id: int) -> None:
     change = ComponentChange.objects.select_related("component").get(pk=change_id)
     _deliver(
@@ -98,17 +99,7 @@ def post_component_change(subscriber_id: int, change_id: int) -> None:
 
 def _post(subscriber: Subscriber, payload: dict[str, object]) -> None:
     body = json.dumps(payload, separators=(",", ":")).encode()
-    timestamp = str(int(now().timestamp()))
-    webhooks.post(
-        subscriber.url,
-        body,
-        {
-            "Content-Type": "application/json",
-            "User-Agent": "caredesk-webhooks",
-            "X-Caredesk-Timestamp": timestamp,
-            "X-Caredesk-Signature": webhooks.signature(subscriber.secret, timestamp, body),
-        },
-    )
+    webhooks.post(subscriber.url, body, webhooks.signed_headers(subscriber.secret, body))
 
 
 def _deliver(subscriber_id: int, key: str, send: Callable[[Subscriber], None]) -> None:

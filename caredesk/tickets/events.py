@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from django.db import transaction
+
+from caredesk.api import outgoing
 from caredesk.people.models import User
 from caredesk.tickets.models import Event, Ticket
 
 
 def record(ticket: Ticket, kind: str, /, *, actor: User | None, at: datetime, **data: Any) -> Event:
-    return Event.objects.create(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
+    event = Event.objects.create(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
+    if webhook := outgoing.webhook_event(kind, data):
+        # Webhooks hear of a change once it is committed (never of a rolled-back one); a
+        # failure to queue them is logged and never fails the change itself.
+        transaction.on_commit(partial(outgoing.ticket_event, event.pk, webhook), robust=True)
+    return event

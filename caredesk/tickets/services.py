@@ -143,8 +143,12 @@ def open_case(
     environment: str | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
+    answered_at: datetime | None = None,
 ) -> Ticket:
-    """Open a Customer Care case: every inquiry starts as one."""
+    """Open a Customer Care case: every inquiry starts as one.
+
+    A phone call's case is opened at answer with `at` the ring and `answered_at` the answer,
+    so its first-response clock measures ring to answer."""
     at = at or now()
     if idempotency_key and (known := idempotent_ticket(actor, idempotency_key)):
         return known
@@ -182,7 +186,7 @@ def open_case(
         environment=_environment(environment),
     )
     record(ticket, "ticket.opened", actor=actor, at=at, channel=channel, priority=priority)
-    clocks.case_opened(ticket, at=at)
+    clocks.case_opened(ticket, at=at, answered_at=answered_at)
     if idempotency_key:
         try:
             with transaction.atomic():
@@ -256,6 +260,10 @@ def reply(
     _attach(message, attachments)
     record(ticket, "ticket.replied", actor=actor, at=at, message=message.pk, channel=channel)
     clocks.public_reply(ticket, actor=actor, at=at)
+    # An agent's reply goes to the customer by email; the mail app holds that rule.
+    from caredesk.mail.outbound import queue_reply
+
+    queue_reply(message)
     if actor.is_agent:
         if ticket.status == Status.NEW:
             _move(ticket, Status.OPEN, actor=actor, at=at)

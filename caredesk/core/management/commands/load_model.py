@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from caredesk.core import audit
 from caredesk.servicemodel import loader
 
 
@@ -23,7 +25,18 @@ class Command(BaseCommand):
             self.stdout.write("A service model is already loaded; left as it is.")
             return
         try:
-            loader.load(options["file"])
+            with transaction.atomic():
+                before = loader.export() if loader.is_loaded() else {}
+                loader.load(options["file"])
+                audit.record(
+                    actor=None,
+                    source="cli",
+                    action="service_model.loaded",
+                    object_type="service-model",
+                    object_repr=str(options["file"])[:200],
+                    before=before,
+                    after=loader.export(),
+                )
         except loader.ModelFileError as exc:
             raise CommandError(f"the model was not loaded; nothing changed.\n{exc}") from None
         self.stdout.write(self.style.SUCCESS(f"Loaded the service model from {options['file']}."))

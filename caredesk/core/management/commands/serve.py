@@ -29,7 +29,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 class Command(BaseCommand):
-    help = "Serve caredesk with gunicorn; without --web-only also run the background worker."
+    help = "Serve caredesk with gunicorn; without --web-only also run the worker and SMTP listener."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("CAREDESK_HOST", "127.0.0.1"))
@@ -57,6 +57,8 @@ class Command(BaseCommand):
         if not options["web_only"]:
             # Embedded mode: the worker runs beside the web server and stops with it.
             children.append(subprocess.Popen([sys.executable, "-m", "caredesk", "worker"]))
+            # and so does the SMTP listener (on CAREDESK_SMTP_PORT, 127.0.0.1 by default).
+            children.append(subprocess.Popen([sys.executable, "-m", "caredesk", "smtpd"]))
         try:
             self.stdout.write(
                 f"caredesk serving on http://{options['host']}:{options['port']}/ "

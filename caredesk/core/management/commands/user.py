@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from caredesk.core import audit
 from caredesk.core.errors import DomainError
 from caredesk.people import services
 from caredesk.servicemodel.choices import Role
@@ -27,15 +29,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            user = services.add_user(
-                options["email"],
-                role=options["role"],
-                team=options["team"],
-                org=options["org"],
-                name=options["name"],
-                password=options["password"],
-                phone=options["phone"],
-            )
+            with transaction.atomic():
+                user = services.add_user(
+                    options["email"],
+                    role=options["role"],
+                    team=options["team"],
+                    org=options["org"],
+                    name=options["name"],
+                    password=options["password"],
+                    phone=options["phone"],
+                )
+                audit.record(
+                    actor=None, source="cli", action="created", obj=user,
+                    after=audit.snapshot(user),
+                )  # fmt: skip
         except DomainError as exc:
             raise CommandError(exc.message) from None
         where = (

@@ -1,0 +1,402 @@
+"""Backups of an instance: its database and its files under the data dir, in one archive.
+
+The archive is a gzip'd tar whose first member, `manifest.json`, names the format
+version, the database vendor, when it was made, row counts, the applied migrations and a
+SHA-256 of every other member. A restore reads and checks the whole archive (and, for
+SQLite, the database's own integrity) before it touches anything, so a damaged file or one
+made for the other database vendor changes nothing.
+
+SQLite is copied with its online backup API, which reads one consistent snapshot while
+the instance keeps serving; PostgreSQL with pg_dump (custom format) inside an exported
+snapshot, so the counts in the manifest describe exactly the rows in the dump.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, connections
+
+from caredesk.core.clock import now
+from caredesk.core.errors import InvalidInput
+
+FORMAT = "caredesk-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SQLITE_MEMBER = "database.sqlite3"
+PG_MEMBER = "database.pgdump"
+FILES = "files/"
+# Tables whose rows the manifest counts (checked again after a restore).
+COUNTED = {
+    "tickets": "tickets_ticket",
+    "messages": "tickets_message",
+    "events": "tickets_event",
+    "attachments": "tickets_attachment",
+    "users": "people_user",
+    "organizations": "people_organization",
+}
+# Under the data dir, everything is the instance's data except these: the database itself
+# (copied through its own API), Huey's queue, generated static files, the test database and
+# the file outbox of a development instance.
+SKIP_NAMES = ("huey.sqlite3", "test.sqlite3")
+SKIP_DIRS = ("static", "outbox")
+
+
+class BackupError(InvalidInput):
+    """A backup that cannot be made, or an archive that may not be restored."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    path: Path
+    vendor: str
+    counts: dict[str, int]
+    files: int
+
+
+def vendor() -> str:
+    return connection.vendor
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _data_dir() -> Path:
+    return Path(settings.DATA_DIR)
+
+
+def _sqlite_path() -> Path:
+    return Path(settings.DATABASES["default"]["NAME"])
+
+
+def instance_files() -> list[Path]:
+    """The files under the data dir that belong to the instance (paths relative to it)."""
+    root = _data_dir()
+    # The embedded database file is skipped even on PostgreSQL: there it is a leftover.
+    database = Path(settings.SQLITE_PATH).name
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if here == root:
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+        for name in filenames:
+            path = here / name
+            rel = path.relative_to(root)
+            if here == root and (
+                name.startswith(SKIP_NAMES)
+                or name.startswith(database)
+                or name.endswith((".tmp", ".caredesk-backup"))
+            ):
+                continue
+            if path.is_symlink() or not path.is_file():
+                continue
+            found.append(rel)
+    return sorted(found)
+
+
+# --- the database ---------------------------------------------------------------------------
+
+
+def _counts(cursor: Any) -> dict[str, int]:
+    counts = {}
+    for key, table in COUNTED.items():
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (fixed table names)
+        counts[key] = int(cursor.fetchone()[0])
+    return counts
+
+
+def _migrations(cursor: Any) -> list[list[str]]:
+    cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
+    return [[app, name] for app, name in cursor.fetchall()]
+
+
+def _dump_sqlite(target: Path) -> tuple[dict[str, int], list[list[str]]]:
+    source = sqlite3.connect(_sqlite_path(), timeout=30)
+    copy = sqlite3.connect(target)
+    try:
+        # One step (-1 pages): the whole database under one read snapshot, so writers of a
+        # running instance neither restart the copy nor end up half in it.
+        source.backup(copy, pages=-1)
+        copy.execute("PRAGMA journal_mode=DELETE")
+        cursor = copy.cursor()
+        return _counts(cursor), _migrations(cursor)
+    finally:
+        copy.close()
+        source.close()
+
+
+def _pg_env() -> tuple[list[str], dict[str, str]]:
+    db = settings.DATABASES["default"]
+    args = []
+    if db.get("HOST"):
+        args += ["--host", str(db["HOST"])]
+    if db.get("PORT"):
+        args += ["--port", str(db["PORT"])]
+    if db.get("USER"):
+        args += ["--username", str(db["USER"])]
+    env = dict(os.environ)
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = str(db["PASSWORD"])
+    return args, env
+
+
+def _run(command: list[str], env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[bytes]:
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, check=False, **kw)
+    except FileNotFoundError:
+        raise BackupError(
+            f"{command[0]} is not installed; PostgreSQL backups need the PostgreSQL client"
+            " programs (pg_dump, pg_restore, psql) of the server's major version."
+        ) from None
+    if done.returncode != 0:
+        raise BackupError(f"{command[0]} failed: {done.stderr.decode(errors='replace').strip()}")
+    return done
+
+
+def _dump_postgres(target: Path) -> tuple[dict[str, int], list[list[str]]]:
+    args, env = _pg_env()
+    name = str(settings.DATABASES["default"]["NAME"])
+    snapshot = connections.create_connection("default")
+    try:
+        # The counts and pg_dump read the same exported snapshot: the manifest tells exactly
+        # what is in the dump even while the instance keeps writing.
+        with snapshot.cursor() as cursor:
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot_id = cursor.fetchone()[0]
+            counts, migrations = _counts(cursor), _migrations(cursor)
+            _run(
+                ["pg_dump", *args, "--format=custom", f"--snapshot={snapshot_id}",
+                 "--no-owner", "--no-privileges", "--file", str(target), name],
+                env,
+            )  # fmt: skip
+            cursor.execute("COMMIT")
+    finally:
+        snapshot.close()
+    return counts, migrations
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(now().timestamp())
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def backup(path: str | Path) -> Summary:
+    """Write the instance's database and files to one archive at `path`."""
+    target = Path(path).resolve()
+    if target.is_dir():
+        raise BackupError(f"{target} is a directory; name the archive file to write.", field="file")
+    if not target.parent.is_dir():
+        raise BackupError(f"The directory {target.parent} does not exist.", field="file")
+    kind = vendor()
+    if kind not in ("sqlite", "postgresql"):
+        raise BackupError(f"Backups support SQLite and PostgreSQL, not {kind}.")
+    connection.close()
+    with tempfile.TemporaryDirectory(prefix="caredesk-backup-") as tmp:
+        member = SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER
+        dump = Path(tmp) / member
+        counts, migrations = (_dump_sqlite if kind == "sqlite" else _dump_postgres)(dump)
+        root = _data_dir()
+        files: list[dict[str, Any]] = []
+        for rel in instance_files():
+            with contextlib.suppress(FileNotFoundError):  # deleted while we walked
+                full = root / rel
+                files.append(
+                    {"path": rel.as_posix(), "sha256": _sha256(full), "size": full.stat().st_size}
+                )
+        manifest = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "vendor": kind,
+            "created_at": now().isoformat(),
+            "counts": counts,
+            "migrations": migrations,
+            "database": {"member": member, "sha256": _sha256(dump), "size": dump.stat().st_size},
+            "files": files,
+        }
+        partial = target.with_name(target.name + ".tmp")
+        try:
+            with tarfile.open(partial, "w:gz") as tar:
+                _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
+                tar.add(dump, arcname=member, recursive=False)
+                for entry in files:
+                    tar.add(root / entry["path"], arcname=FILES + entry["path"], recursive=False)
+            partial.chmod(0o600)  # it holds password hashes and the instance's secret key
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+    return Summary(target, kind, counts, len(files))
+
+
+# --- restore --------------------------------------------------------------------------------
+
+
+def _damaged(path: Path, why: str) -> BackupError:
+    return BackupError(f"{path} is not a usable caredesk backup ({why}); nothing was changed.")
+
+
+def _safe_member(name: str) -> bool:
+    parts = Path(name).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts
+
+
+@contextlib.contextmanager
+def _unpacked(path: Path) -> Iterator[tuple[dict[str, Any], Path]]:
+    """The archive's manifest and its members in a scratch directory, every checksum checked."""
+    if not path.is_file():
+        raise BackupError(f"There is no file {path}.", field="file")
+    root = _data_dir()
+    # Inside the data dir, so moving the restored files into place is a rename.
+    with tempfile.TemporaryDirectory(prefix=".restore-", dir=root) as tmp:
+        scratch = Path(tmp)
+        try:
+            with tarfile.open(path, "r:*") as tar:
+                first = tar.next()
+                if first is None or first.name != MANIFEST:
+                    raise _damaged(path, "it does not start with a caredesk manifest")
+                handle = tar.extractfile(first)
+                manifest = json.loads(handle.read() if handle else b"")
+                if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                    raise _damaged(path, "its manifest is not a caredesk manifest")
+                for info in tar:
+                    if not info.isfile() or not _safe_member(info.name):
+                        raise _damaged(path, f"it holds an unexpected member {info.name!r}")
+                    tar.extract(info, scratch, filter="data")
+        except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as exc:
+            raise _damaged(path, f"the archive cannot be read: {exc}") from None
+        _check(path, manifest, scratch)
+        yield manifest, scratch
+
+
+def _check(path: Path, manifest: dict[str, Any], scratch: Path) -> None:
+    if manifest.get("version") != FORMAT_VERSION:
+        raise _damaged(path, f"format version {manifest.get('version')!r}; this caredesk reads 1")
+    kind = vendor()
+    if manifest.get("vendor") != kind:
+        raise BackupError(
+            f"{path} is a backup of a {manifest.get('vendor')} database, and this instance runs"
+            f" on {kind}; restore it into an instance on {manifest.get('vendor')}. Nothing was"
+            " changed."
+        )
+    expected = [(manifest["database"]["member"], manifest["database"]["sha256"])]
+    expected += [(FILES + f["path"], f["sha256"]) for f in manifest.get("files", [])]
+    for name, digest in expected:
+        member = scratch / name
+        if not _safe_member(name) or not member.is_file():
+            raise _damaged(path, f"{name} is missing")
+        if _sha256(member) != digest:
+            raise _damaged(path, f"{name} does not match its checksum")
+    known = _known_migrations()
+    newer = [
+        f"{app}.{name}" for app, name in manifest.get("migrations", []) if (app, name) not in known
+    ]
+    if newer:
+        raise BackupError(
+            f"{path} comes from a newer caredesk (migrations {', '.join(newer[:3])} are unknown"
+            " here); upgrade caredesk first. Nothing was changed."
+        )
+    if kind == "sqlite":
+        db = sqlite3.connect(scratch / manifest["database"]["member"])
+        try:
+            ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+            counts = _counts(db.cursor())
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, f"its database cannot be read: {exc}") from None
+        finally:
+            db.close()
+        if ok != "ok" or counts != manifest.get("counts"):
+            raise _damaged(path, "its database does not match the manifest")
+
+
+def _known_migrations() -> set[tuple[str, str]]:
+    from django.db.migrations.loader import MigrationLoader
+
+    return set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+
+
+def _restore_sqlite(copy: Path) -> None:
+    source = sqlite3.connect(copy)
+    live = sqlite3.connect(_sqlite_path(), timeout=30)
+    try:
+        # The backup API writes the copy's pages into the live database in one transaction:
+        # the instance's other connections see the old data or the restored data, never a mix.
+        source.backup(live, pages=-1)
+    except sqlite3.OperationalError as exc:
+        raise BackupError(
+            f"The database could not be replaced: {exc}; nothing was changed."
+        ) from None
+    finally:
+        live.close()
+        source.close()
+
+
+def _restore_postgres(dump: Path) -> None:
+    args, env = _pg_env()
+    name = str(settings.DATABASES["default"]["NAME"])
+    _run(["pg_restore", "--list", str(dump)], env)  # a readable dump, before anything changes
+    script = _run(["pg_restore", "--no-owner", "--no-privileges", "--file", "-", str(dump)], env)
+    # One transaction: the old schema goes and the dump comes in, or nothing happens at all.
+    _run(
+        ["psql", *args, "--dbname", name, "--quiet", "--no-psqlrc", "--single-transaction",
+         "--set", "ON_ERROR_STOP=1",
+         "--command", "DROP SCHEMA public CASCADE", "--command", "CREATE SCHEMA public",
+         "--file", "-"],
+        env,
+        input=script.stdout,
+    )  # fmt: skip
+
+
+def _replace_files(manifest: dict[str, Any], scratch: Path) -> None:
+    root = _data_dir()
+    restored = {f["path"] for f in manifest.get("files", [])}
+    for rel in instance_files():
+        if rel.as_posix() not in restored:
+            (root / rel).unlink(missing_ok=True)
+    for rel_name in sorted(restored):
+        target = root / rel_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(scratch / FILES / rel_name, target)
+
+
+def restore(path: str | Path) -> Summary:
+    """Replace the instance's database and files with the archive's, after checking it all."""
+    source = Path(path).resolve()
+    connection.close()
+    with _unpacked(source) as (manifest, scratch):
+        member = scratch / manifest["database"]["member"]
+        if manifest["vendor"] == "sqlite":
+            _restore_sqlite(member)
+        else:
+            _restore_postgres(member)
+        _replace_files(manifest, scratch)
+    connection.close()
+    with connection.cursor() as cursor:
+        counts = _counts(cursor)
+    if counts != manifest["counts"]:
+        raise BackupError(f"The restored database holds {counts}, the backup {manifest['counts']}.")
+    return Summary(source, manifest["vendor"], counts, len(manifest.get("files", [])))

@@ -1,0 +1,70 @@
+"""Admin: the intake log, quarantined mail and its reprocessing."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from caredesk.core.errors import DomainError
+from caredesk.mail.intake import reprocess
+from caredesk.mail.models import InboundEmail
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "id",
+        "received_at",
+        "status",
+        "kind",
+        "from_address",
+        "subject",
+        "ticket",
+        "reason",
+    )
+    list_filter = ("status", "kind", "source")
+    search_fields = ("from_address", "subject", "message_id", "ticket__number")
+    date_hierarchy = "received_at"
+    actions = ["reprocess_selected"]
+    exclude = ("raw", "html")
+    readonly_fields = (
+        "raw_text",
+        *[
+            f.name
+            for f in InboundEmail._meta.get_fields()
+            if getattr(f, "concrete", False) and f.name not in ("raw", "html", "id")
+        ],
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundEmail]:
+        # The raw bytes may be megabytes each: the list never loads them.
+        queryset = super().get_queryset(request).select_related("ticket")
+        return (
+            queryset
+            if request.resolver_match and "change" in (request.resolver_match.url_name or "")
+            else queryset.defer("raw", "html")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Raw message (first 20,000 characters)")
+    def raw_text(self, obj: InboundEmail) -> str:
+        return bytes(obj.raw[:20000]).decode("utf-8", "replace")
+
+    @admin.action(description="Reprocess the selected quarantined messages")
+    def reprocess_selected(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
+        done = 0
+        for row in queryset.filter(status=InboundEmail.Status.QUARANTINED).defer("raw"):
+            try:
+                result = reprocess(row)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+                continue
+            done += 1
+            self.message_user(
+                request, f"Message {row.pk}: {result.status}. {result.reason}", messages.INFO
+            )
+        if not done:
+            self.message_user(request, "No quarantined message was selected.", messages.WARNING)

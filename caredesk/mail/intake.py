@@ -1,0 +1,426 @@
+"""The one way mail comes in: the SMTP listener, the IMAP poller and the API call `ingest`.
+
+`ingest` stores the raw bytes, then parses and routes them, and commits both in one
+transaction before it returns, so a transport acknowledges a message (SMTP 250, IMAP
+flag, HTTP 202) only once it is safe. It raises only when it cannot commit (the database
+is down or locked past its timeout): transports answer with a temporary failure and the
+sender retries. Nothing in a message's content makes it raise: what cannot be taken in
+is quarantined with the reason, its bytes kept, for an admin to reprocess.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+
+from caredesk.core.clock import now
+from caredesk.core.errors import Conflict, DomainError
+from caredesk.mail import classify, threads
+from caredesk.mail.models import InboundEmail
+from caredesk.mail.parse import ParsedMail, ParseError, clean_address, digest, parse
+from caredesk.mail.parse import quick_message_id as _quick_message_id
+from caredesk.people.models import User
+from caredesk.people.services import find_or_create_contact
+from caredesk.servicemodel.choices import Channel
+from caredesk.servicemodel.models import Team
+from caredesk.tickets import services as tickets
+from caredesk.tickets.events import record
+from caredesk.tickets.models import Ticket
+from caredesk.tickets.states import Status
+
+log = logging.getLogger(__name__)
+
+# Acknowledgements per sender: enough for a person who writes several new requests, too
+# few for two auto-responders to keep each other busy (RFC 3834 section 2).
+ACKS_PER_HOUR = 3
+ACKS_PER_DAY = 10
+
+STATUSES = ("stored", "duplicate", "quarantined", "ignored")
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    status: str  # one of STATUSES
+    inbound_id: int
+    ticket: str | None
+    reason: str
+
+
+class Quarantine(Exception):  # a verdict on the message, not a failure of ours
+    """This message cannot be taken in as it is; the text says why."""
+
+
+def ingest(
+    raw: bytes,
+    *,
+    source: str,
+    envelope_from: str | None = None,
+    envelope_to: Sequence[str] = (),
+) -> IntakeResult:
+    """Take in one raw RFC 5322 message; committed when this returns."""
+    raw = bytes(raw)
+    key = _quick_message_id(raw)
+    sha = digest(raw)
+    with transaction.atomic():
+        known = _known(key, sha)
+        if known is not None:
+            return _duplicate(known)
+        try:
+            with transaction.atomic():
+                row = InboundEmail.objects.create(
+                    raw=raw,
+                    size=len(raw),
+                    digest=sha,
+                    message_id=key,
+                    source=source if source in InboundEmail.Source.values else "api",
+                    # "<>" is the null sender of bounces; "" means the transport gave none.
+                    envelope_from=_envelope_sender(envelope_from),
+                    envelope_to=[str(a)[:320] for a in envelope_to][:100],
+                    received_at=now(),
+                    status=InboundEmail.Status.QUARANTINED,
+                    reason="Not processed yet.",
+                )
+        except IntegrityError:
+            # The same message, delivered twice at once: the other delivery committed first.
+            known = _known(key, sha)
+            if known is None:
+                raise
+            return _duplicate(known)
+        _process(row)
+    return _result(row)
+
+
+def reprocess(inbound: InboundEmail) -> IntakeResult:
+    """Run a quarantined message through intake again (after a fix or a raised limit)."""
+    with transaction.atomic():
+        row = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+        if row.status != InboundEmail.Status.QUARANTINED:
+            raise Conflict(
+                f"Message {row.pk} is {row.status}; only quarantined mail is reprocessed.",
+                field="status",
+            )
+        _process(row)
+    return _result(row)
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+def _envelope_sender(value: str | None) -> str:
+    if value is None:
+        return ""
+    value = value.strip()
+    return "<>" if value in ("", "<>") else value[:500]
+
+
+def _known(key: str, sha: str) -> InboundEmail | None:
+    return (
+        InboundEmail.objects.filter(message_id=key, digest=sha)
+        .only("id", "status", "ticket__number", "reason")
+        .select_related("ticket")
+        .first()
+    )
+
+
+def _duplicate(known: InboundEmail) -> IntakeResult:
+    return IntakeResult(
+        "duplicate",
+        known.pk,
+        known.ticket.number if known.ticket else None,
+        f"Already taken in as message {known.pk} ({known.status}).",
+    )
+
+
+def _result(row: InboundEmail) -> IntakeResult:
+    return IntakeResult(row.status, row.pk, row.ticket.number if row.ticket else None, row.reason)
+
+
+def _process(row: InboundEmail) -> None:
+    """Parse and route; anything that goes wrong but the database quarantines the message."""
+    at = now()
+    try:
+        with transaction.atomic():
+            _route(row, at)
+            row.processed_at = at
+            row.save()
+        return
+    except (OperationalError, InterfaceError):
+        raise  # cannot commit: the transport answers "try again later"
+    except Quarantine as exc:
+        reason = str(exc)
+    except ParseError as exc:
+        reason = f"Unparseable: {exc}"
+    except DomainError as exc:
+        reason = f"Refused by the ticket rules: {exc.message}"
+    except (DatabaseError, Exception) as exc:  # never lose a message to a bug
+        log.exception("Mail intake failed on inbound message %s", row.pk)
+        reason = f"Intake failed ({type(exc).__name__}: {str(exc)[:300]}); kept for reprocessing."
+    row.ticket = None
+    row.ticket_message = None
+    row.status = InboundEmail.Status.QUARANTINED
+    row.reason = reason
+    row.processed_at = at
+    row.kind = InboundEmail.Kind.UNKNOWN
+    InboundEmail.objects.filter(pk=row.pk).update(
+        status=row.status,
+        kind=row.kind,
+        reason=reason,
+        processed_at=at,
+        ticket=None,
+        ticket_message=None,
+        contact=None,
+        acknowledged=False,
+        # What was read before it went wrong helps the admin who looks at it.
+        from_address=row.from_address,
+        from_name=row.from_name,
+        subject=row.subject,
+    )
+
+
+def _route(row: InboundEmail, at: datetime) -> None:
+    if row.size > settings.MAIL_MAX_BYTES:
+        raise Quarantine(
+            f"The message is {row.size} bytes, over the limit of {settings.MAIL_MAX_BYTES}."
+        )
+    mail = parse(bytes(row.raw))
+    row.from_address = mail.from_address[:320]
+    row.from_name = mail.from_name
+    row.recipients = "," + ",".join(mail.recipients[:200]) + "," if mail.recipients else ""
+    row.subject = mail.subject
+    row.sent_at = mail.sent_at
+    row.html = mail.html
+    if mail.skipped_files:
+        row.flags["skipped_files"] = mail.skipped_files
+    envelope_from = row.envelope_from or None
+    kind = classify.kind(mail, envelope_from=envelope_from)
+    if kind.bounce:
+        _bounce(row, mail, at)
+        return
+    if not mail.from_address:
+        raise Quarantine("The message has no valid sender address (From).")
+    if _is_ours(mail.from_address, row):
+        row.kind = InboundEmail.Kind.AUTO_REPLY if kind.auto_reply else InboundEmail.Kind.MESSAGE
+        row.status = InboundEmail.Status.IGNORED
+        row.reason = "Sent from one of our own addresses; it opens nothing (mail loop guard)."
+        return
+    sender = User.objects.filter(email=mail.from_address).select_related("organization").first()
+    thread = threads.find(mail, sender=sender)
+    ticket = thread.ticket
+    if thread.refused:
+        row.flags["refused_subject_tag"] = thread.refused
+    dmarc = classify.dmarc_result(mail, settings.TRUSTED_AUTHSERV_IDS)
+    if dmarc:
+        row.flags["dmarc"] = dmarc
+    if ticket is not None and dmarc == "fail":
+        row.flags["not_threaded"] = ticket.number
+        ticket = None
+    if kind.auto_reply:
+        _auto_reply(row, ticket, at)
+        return
+    if sender is not None and sender.is_agent:
+        _from_agent(row, mail, sender, ticket, at)
+        return
+    if ticket is not None and ticket.status == Status.CLOSED:
+        row.flags["closed_ticket"] = ticket.number
+        ticket = None
+    contact = sender or find_or_create_contact(mail.from_address, name=mail.from_name)
+    row.contact = contact
+    row.kind = InboundEmail.Kind.MESSAGE
+    row.status = InboundEmail.Status.STORED
+    uploads = _uploads(mail)
+    if ticket is not None:
+        row.ticket_message = tickets.reply(
+            ticket,
+            actor=contact,
+            body=_body(mail),
+            channel=Channel.EMAIL,
+            attachments=uploads,
+            at=at,
+        )
+        row.ticket = ticket
+        row.reason = f"Added to {ticket.number} (matched by {thread.how})."
+        return
+    ticket = tickets.open_case(
+        actor=contact,
+        subject=mail.subject or "(no subject)",
+        description=mail.text.strip(),
+        channel=Channel.EMAIL,
+        at=at,
+    )
+    row.ticket = ticket
+    if uploads:
+        names = ", ".join(u.name or "attachment" for u in uploads)
+        row.ticket_message = tickets.reply(
+            ticket,
+            actor=contact,
+            body=f"Sent with this request: {names}",
+            channel=Channel.EMAIL,
+            attachments=uploads,
+            at=at,
+        )
+    row.reason = f"Opened {ticket.number}."
+    flagged = {k: v for k, v in row.flags.items() if k != "skipped_files"}
+    if flagged:
+        record(ticket, "mail.flagged", actor=None, at=at, inbound=row.pk, **flagged)
+        row.reason += " Flagged: " + ", ".join(f"{k}={v}" for k, v in flagged.items()) + "."
+    _acknowledge(row, mail, ticket, kind.no_ack, at)
+
+
+def _body(mail: ParsedMail) -> str:
+    text = mail.text.strip()
+    if text:
+        return text
+    if mail.files:
+        return "Sent: " + ", ".join(f.filename for f in mail.files)
+    return "(The message had no text.)"
+
+
+def _uploads(mail: ParsedMail) -> list[SimpleUploadedFile]:
+    return [SimpleUploadedFile(f.filename, f.data, f.content_type) for f in mail.files]
+
+
+def _auto_reply(row: InboundEmail, ticket: Ticket | None, at: datetime) -> None:
+    """Kept on the ticket as a flagged event: it neither reopens it nor stops a clock."""
+    row.kind = InboundEmail.Kind.AUTO_REPLY
+    row.flags["auto_reply"] = True
+    if ticket is None:
+        row.status = InboundEmail.Status.IGNORED
+        row.reason = "An automatic reply that answers no ticket: kept in the intake log only."
+        return
+    row.status = InboundEmail.Status.STORED
+    row.ticket = ticket
+    row.reason = f"An automatic reply, kept on {ticket.number} without reopening it."
+    record(
+        ticket,
+        "mail.auto_reply",
+        actor=None,
+        at=at,
+        inbound=row.pk,
+        sender=row.from_address,
+        subject=row.subject,
+    )
+
+
+def _from_agent(
+    row: InboundEmail, mail: ParsedMail, agent: User, ticket: Ticket | None, at: datetime
+) -> None:
+    # An agent writing from a mail client: an internal note, never mail to the customer.
+    row.contact = agent
+    row.kind = InboundEmail.Kind.MESSAGE
+    if ticket is None:
+        row.status = InboundEmail.Status.IGNORED
+        row.reason = "Sent by an agent and answers no ticket: kept in the intake log only."
+        return
+    row.ticket_message = tickets.add_note(
+        ticket, actor=agent, body=_body(mail), attachments=_uploads(mail), at=at
+    )
+    row.status = InboundEmail.Status.STORED
+    row.ticket = ticket
+    row.reason = f"Added to {ticket.number} as an internal note from {agent.email}."
+
+
+def _bounce(row: InboundEmail, mail: ParsedMail, at: datetime) -> None:
+    row.kind = InboundEmail.Kind.BOUNCE
+    row.status = InboundEmail.Status.IGNORED
+    report = mail.bounce
+    recipient = report.recipient if report else ""
+    recipient = recipient or classify.bounced_recipient(mail)
+    row.bounce_recipient = recipient
+    if report:
+        row.bounce_action = report.action
+        row.bounce_status = report.status
+        row.bounce_diagnostic = report.diagnostic
+    row.contact = (
+        User.objects.filter(email=recipient, role="customer").first() if recipient else None
+    )
+    outbound = _outbound_for(row, mail)
+    ticket = getattr(outbound, "ticket", None) if outbound is not None else None
+    if outbound is not None:
+        row.outbound_id = outbound.pk
+    if isinstance(ticket, Ticket):
+        row.ticket = ticket
+        record(
+            ticket,
+            "mail.bounced",
+            actor=None,
+            at=at,
+            inbound=row.pk,
+            recipient=recipient,
+            status=row.bounce_status,
+            action=row.bounce_action,
+        )
+    row.reason = (
+        "A delivery status notification"
+        + (f" for {recipient}" if recipient else "")
+        + "; it opens no case."
+    )
+
+
+def _outbound_for(row: InboundEmail, mail: ParsedMail) -> Any:
+    lookup = _contract("outbound_for_bounce_address", module="caredesk.mail.ids")
+    if lookup is None:
+        return None
+    candidates = [*row.envelope_to, *mail.recipients]
+    for address in candidates:
+        found = lookup(str(address))
+        if found is not None:
+            return found
+    return None
+
+
+def _contract(name: str, *, module: str) -> Callable[..., Any] | None:
+    # Functions of the outbound side (signed Message-IDs, VERP, acknowledgements); intake
+    # works without them until they are installed.
+    try:
+        return getattr(importlib.import_module(module), name, None)  # type: ignore[no-any-return]
+    except ImportError:
+        return None
+
+
+def our_addresses() -> set[str]:
+    found = {settings.DEFAULT_FROM_EMAIL.lower()}
+    found.update(e.lower() for e in Team.objects.exclude(email="").values_list("email", flat=True))
+    return found
+
+
+def _is_ours(address: str, row: InboundEmail) -> bool:
+    domain = address.rpartition("@")[2]
+    if domain in {d.lower() for d in settings.MAIL_DOMAINS}:
+        return True
+    return address in our_addresses() or address in {clean_address(str(a)) for a in row.envelope_to}
+
+
+def _acknowledge(
+    row: InboundEmail, mail: ParsedMail, ticket: Ticket, no_ack: str, at: datetime
+) -> None:
+    if no_ack:
+        row.flags["no_ack"] = no_ack
+        return
+    since_hour = at - timedelta(hours=1)
+    recent = InboundEmail.objects.filter(
+        from_address=row.from_address, acknowledged=True, received_at__gte=at - timedelta(days=1)
+    ).values_list("received_at", flat=True)
+    times = list(recent)
+    if len(times) >= ACKS_PER_DAY or sum(t >= since_hour for t in times) >= ACKS_PER_HOUR:
+        row.flags["no_ack"] = "rate limit"
+        return
+    queue = _contract("queue_acknowledgement", module="caredesk.mail.outbound")
+    if queue is None:
+        row.flags["no_ack"] = "outbound mail not installed"
+        return
+    try:
+        with transaction.atomic():
+            queue(ticket, to=row.from_address, inbound=row)
+    except DomainError as exc:
+        # The outbound side refused a value for a header: the case stays, without an ack.
+        row.flags["no_ack"] = f"refused: {exc.message}"
+        return
+    row.acknowledged = True

@@ -1,0 +1,118 @@
+"""The SMTP/LMTP intake listener (aiosmtpd): every message goes to intake.ingest.
+
+A message is answered 250 only once ingest has committed it, and 451 when it could not be
+committed, so the sending server keeps it and tries again (RFC 5321 4.2.5): a message is
+never lost between the wire and the database. A resent message is recognised by intake as
+a duplicate and answered 250 again, so it is stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings
+from django.db import close_old_connections
+
+from caredesk.mail.headers import domain_of
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+TEMPORARY_FAILURE = "451 4.3.0 The message could not be stored; please try again later"
+
+
+def max_message_bytes() -> int:
+    return int(getattr(settings, "MAIL_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _ingest(raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> str:
+    """Runs in a worker thread: Django's database connections belong to threads."""
+    from caredesk.mail.intake import ingest
+
+    close_old_connections()
+    try:
+        result = ingest(raw, source="smtp", envelope_from=mail_from, envelope_to=rcpt_tos)
+    finally:
+        close_old_connections()
+    return f"250 2.0.0 {result.status}"
+
+
+class Handler:
+    """aiosmtpd hooks: recipients checked early, the message handed to intake."""
+
+    def __init__(self, *, lmtp: bool, domains: Sequence[str], threads: int = 4) -> None:
+        self.lmtp = lmtp
+        self.domains = {d.lower() for d in domains}
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="intake")
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if self.domains and domain_of(address) not in self.domains:
+            return f"550 5.1.1 <{address}>: no such recipient here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def _store(self, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, _ingest, raw, mail_from, rcpt_tos)
+        except Exception:
+            log.exception("intake could not commit a message from %s", mail_from)
+            return TEMPORARY_FAILURE
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        mail_from = envelope.mail_from if envelope.mail_from not in (None, "", "<>") else None
+        if not self.lmtp:
+            return await self._store(raw, mail_from, envelope.rcpt_tos)
+        # LMTP (RFC 2033 4.2): one answer per accepted recipient, in order.
+        answers = [await self._store(raw, mail_from, [rcpt]) for rcpt in envelope.rcpt_tos]
+        return "\r\n".join(answers)
+
+
+def make_factory(*, lmtp: bool, domains: Sequence[str], max_bytes: int) -> Callable[[], SMTP]:
+    handler = Handler(lmtp=lmtp, domains=domains)
+    protocol = LMTP if lmtp else SMTP
+
+    def factory() -> SMTP:
+        return protocol(
+            handler,
+            data_size_limit=max_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            ident="caredesk",
+        )
+
+    return factory
+
+
+async def serve(
+    host: str,
+    port: int,
+    *,
+    lmtp: bool = False,
+    domains: Sequence[str] = (),
+    max_bytes: int | None = None,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Listen until SIGTERM or SIGINT; messages in flight finish before the process ends."""
+    loop = asyncio.get_running_loop()
+    factory = make_factory(lmtp=lmtp, domains=domains, max_bytes=max_bytes or max_message_bytes())
+    server = await loop.create_server(factory, host=host, port=port)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    bound = server.sockets[0].getsockname()
+    if ready:
+        ready(f"{'LMTP' if lmtp else 'SMTP'} on {bound[0]}:{bound[1]}")
+    async with server:
+        await stop.wait()
+    log.info("smtpd stopped")

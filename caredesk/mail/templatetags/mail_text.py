@@ -1,0 +1,26 @@
+"""{{ body|mail_body }}: a message body with quoted history folded behind a disclosure."""
+
+from __future__ import annotations
+
+from django import template
+from django.template.defaultfilters import linebreaks_filter
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from caredesk.mail.quoting import split_quoted
+
+register = template.Library()
+
+
+@register.filter
+def mail_body(text: str) -> SafeString:
+    # linebreaks escapes the text (autoescape is on in every template that uses this).
+    visible, quoted = split_quoted(str(text or ""))
+    shown = linebreaks_filter(visible, autoescape=True)
+    if not quoted:
+        return shown
+    return format_html(
+        '{}<details class="quoted"><summary>Quoted text</summary>{}</details>',
+        shown,
+        linebreaks_filter(quoted, autoescape=True),
+    )

@@ -1,0 +1,66 @@
+"""Every message of our fixture corpus, and of the public corpora when present, is taken in
+(a case, a reply, a kept bounce or auto-reply) or quarantined with a reason; none raises."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from mail_helpers import CORPUS
+
+from caredesk.mail.intake import ingest
+from caredesk.mail.models import InboundEmail
+from caredesk.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+SHARED = Path("/work/shared/corpora")
+
+
+def _run(paths: list[Path]) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    for path in paths:
+        result = ingest(path.read_bytes(), source="api")
+        assert result.status in ("stored", "duplicate", "quarantined", "ignored"), path
+        if result.status == "quarantined":
+            assert result.reason and result.reason != "Not processed yet.", path
+        if result.status == "stored":
+            assert result.ticket, path
+        seen[result.status] += 1
+    return seen
+
+
+def test_our_corpus_has_the_shapes_real_mail_takes() -> None:
+    assert len(list(CORPUS.glob("*.eml"))) >= 60
+
+
+def test_every_message_of_our_corpus_is_taken_in_or_quarantined_with_a_reason(alice) -> None:
+    paths = sorted(CORPUS.glob("*.eml"))
+    seen = _run(paths)
+
+    assert sum(seen.values()) == len(paths)
+    assert InboundEmail.objects.count() == len(paths) - seen["duplicate"]
+
+
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="the public corpora are not at /work/shared/corpora"
+)
+@pytest.mark.parametrize("name", ["ruby-mail", "flanker"])
+def test_public_corpora_never_raise(model, name: str) -> None:
+    paths = sorted(p for p in (SHARED / name).rglob("*") if p.is_file() and p.name != "LICENSE")
+    seen = _run(paths)
+    print(name, dict(seen))
+    assert sum(seen.values()) == len(paths)
+
+
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="the public corpora are not at /work/shared/corpora"
+)
+def test_real_bounces_from_a_hundred_mail_servers_open_no_case(model) -> None:
+    paths = sorted((SHARED / "sisimai-bounces").glob("*.eml"))
+    seen = _run(paths)
+    kinds = Counter(InboundEmail.objects.values_list("kind", flat=True))
+    print(dict(seen), dict(kinds))
+    opened = Ticket.objects.count()
+    assert opened <= len(paths) * 0.05, f"{opened} of {len(paths)} bounces opened a case"

@@ -1,0 +1,170 @@
+"""Killing `caredesk smtpd` (SIGKILL) in the middle of intake loses no message and stores
+none twice: every message a client saw 250 for is stored once, and the messages it sent
+again after a dropped connection or a refusal are stored once too. Runs a real instance
+(its own data dir; on PostgreSQL its own database) and real smtplib clients."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from mail_helpers import eml
+from mail_servers import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[1]
+MESSAGES, CLIENTS, KILLS = 150, 4, 4
+
+
+def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREDESK_")}
+    env.update(CAREDESK_DATA_DIR=str(data_dir), CAREDESK_LOG_LEVEL="WARNING")
+    if database_url:
+        env["CAREDESK_DATABASE_URL"] = database_url
+    return env
+
+
+def _caredesk(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "caredesk", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"caredesk {' '.join(args)}:\n{done.stderr}{done.stdout}"
+    return done.stdout
+
+
+class Smtpd:
+    """`caredesk smtpd` as a child process that the test kills and starts again."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env, self.port = env, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "caredesk", "smtpd", "--port", str(self.port)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, timeout=60)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _deliver(port: int, raw: bytes, tries: list[int]) -> None:
+    """Send until the listener answers 250, as a mail server does with its queue."""
+    while True:
+        tries.append(1)
+        try:
+            client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+            client.sendmail("alice@acme.test", ["customercare@livevox.com"], raw)
+        except (OSError, smtplib.SMTPException):
+            time.sleep(0.05)  # refused, cut off, or 451: the message stays with the sender
+            continue
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+        return
+
+
+def _kill_during_intake(env: dict[str, str]) -> None:
+    _caredesk(env, "setup", "--no-demo")
+    _caredesk(env, "user", "add", "alice@acme.test", "--role", "customer", "--org", "Acme")
+    server = Smtpd(env)
+    server.start()
+    messages = [
+        eml(subject=f"Dialer question {i}", message_id=f"<kill-{i}@acme.test>")
+        for i in range(MESSAGES)
+    ]
+    accepted: list[int] = []
+    tries: list[int] = []
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        for i in range(k, MESSAGES, CLIENTS):
+            _deliver(server.port, messages[i], tries)
+            with lock:
+                accepted.append(i)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    kills = 0
+    try:
+        # Kill the listener whenever another fifth of the messages has been accepted, so
+        # every kill lands while clients are in the middle of sending and committing.
+        while kills < KILLS and any(t.is_alive() for t in threads):
+            if len(accepted) >= (kills + 1) * MESSAGES // (KILLS + 1):
+                server.kill()
+                kills += 1
+                server.start()
+            time.sleep(0.01)
+        for thread in threads:
+            thread.join(timeout=300)
+    finally:
+        server.stop()
+    assert kills == KILLS
+    assert sorted(accepted) == list(range(MESSAGES))
+    assert len(tries) > MESSAGES, "some deliveries were cut off and sent again"
+
+    stored = json.loads(  # the last line: the shell prints a banner first
+        _caredesk(
+            env,
+            "shell",
+            "-c",
+            "import json; from caredesk.mail.models import InboundEmail as I;"
+            " from caredesk.tickets.models import Ticket as T;"
+            " print(json.dumps({'ids': list(I.objects.values_list('message_id', flat=True)),"
+            " 'subjects': list(T.objects.values_list('subject', flat=True))}))",
+        ).splitlines()[-1]
+    )
+    assert sorted(stored["ids"]) == sorted(f"kill-{i}@acme.test" for i in range(MESSAGES))
+    assert sorted(stored["subjects"]) == sorted(f"Dialer question {i}" for i in range(MESSAGES))
+
+
+def test_killing_the_listener_loses_nothing_on_sqlite(tmp_path: Path) -> None:
+    _kill_during_intake(_env(tmp_path))
+
+
+@pytest.mark.postgres
+def test_killing_the_listener_loses_nothing_on_postgres(tmp_path: Path) -> None:
+    from test_concurrency import _postgres_server
+
+    psycopg = pytest.importorskip("psycopg")
+    server = _postgres_server()
+    try:
+        admin = psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable at {server}: {str(exc).strip()}")
+    name = f"caredesk_test_smtpd_kill_{os.getpid()}"
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            _kill_during_intake(_env(tmp_path, f"{server}/{name}"))
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
