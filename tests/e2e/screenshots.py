@@ -73,7 +73,11 @@ def demo_instance() -> Iterator[tuple[str, dict[str, str]]]:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=20)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a graceful stop can outlast a loaded machine
+                server.kill()
+                server.wait()
         shutil.rmtree(data, ignore_errors=True)
 
 
