@@ -23,7 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CAREDESK_CHROMIUM", "/usr/bin/chromium")
-DESKTOP = {"width": 1360, "height": 860}
+DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 

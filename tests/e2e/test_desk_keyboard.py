@@ -61,6 +61,7 @@ def test_keyboard_moves_through_the_queue_and_acts_on_a_ticket(
     desk.keyboard.press("k")
     expect(rows.nth(0)).to_have_class(re.compile("is-selected"))
     first = rows.nth(0).locator("a.num").inner_text()
+    second = rows.nth(1).locator("a.num").inner_text()
 
     desk.keyboard.press("?")
     expect(desk.locator("#shortcuts")).to_be_visible()
@@ -96,6 +97,11 @@ def test_keyboard_moves_through_the_queue_and_acts_on_a_ticket(
     desk.keyboard.press("a")
     expect(desk.locator(".flash")).to_contain_text(f"Assigned to {rep.display_name}")
     assert Ticket.objects.get(number=first).assignee_id == rep.pk
+    # From a ticket, j goes on to the next ticket of the list it was opened from.
+    desk.keyboard.press("j")
+    expect(desk).to_have_url(re.compile(f"/desk/tickets/{second}/$"))
+    desk.keyboard.press("k")
+    expect(desk).to_have_url(re.compile(f"/desk/tickets/{first}/$"))
     assert not [e for e in desk.errors if "Content Security Policy" in e], desk.errors
 
 

@@ -45,6 +45,30 @@
 
   function go(url) { if (url) window.location.assign(url); }
 
+  // The last list seen, so j and k on a ticket page move to the next and previous ticket.
+  var LIST_KEY = "caredesk.list";
+
+  function remember() {
+    var list = rows();
+    if (!list.length) return;
+    try {
+      var hrefs = list.map(function (row) { return row.getAttribute("data-href"); });
+      window.sessionStorage.setItem(LIST_KEY, JSON.stringify(hrefs));
+    } catch (e) { /* storage off: j and k stay within lists */ }
+  }
+
+  function step(by) {
+    var hrefs;
+    try { hrefs = JSON.parse(window.sessionStorage.getItem(LIST_KEY) || "[]"); } catch (e) { return false; }
+    var here = hrefs.indexOf(window.location.pathname);
+    if (here < 0 || !hrefs[here + by]) return false;
+    go(hrefs[here + by]);
+    return true;
+  }
+
+  remember();
+  document.addEventListener("htmx:afterSwap", remember);
+
   function openHelp() {
     var dialog = document.getElementById("shortcuts");
     if (dialog && typeof dialog.showModal === "function" && !dialog.open) dialog.showModal();
@@ -67,8 +91,12 @@
     switch (key) {
       case "?": openHelp(); break;
       case "/": handled = focusField("#id_q") || focusField("[data-shortcut='/']"); break;
-      case "j": select(list, selectedIndex(list) + 1); break;
-      case "k": select(list, selectedIndex(list) - 1); break;
+      case "j":
+        if (list.length) select(list, selectedIndex(list) + 1); else handled = step(1);
+        break;
+      case "k":
+        if (list.length) select(list, selectedIndex(list) - 1); else handled = step(-1);
+        break;
       case "o":
       case "Enter": {
         var i = selectedIndex(list);
