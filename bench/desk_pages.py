@@ -72,8 +72,8 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from caredesk.desk.queues import stamp
     from caredesk.people.models import User
+    from caredesk.tickets.events import latest_event_id
     from caredesk.tickets.models import Ticket
 
     rep = User.objects.filter(role="representative").order_by("id").first()
@@ -98,7 +98,13 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
         ("queue: all, status=open", agent, "/desk/", {"view": "all", "status": "open"}, {}),
         ("queue: search 'dialer'", agent, "/desk/", {"q": "dialer"}, {}),
         ("queue: htmx partial", agent, "/desk/", {"view": "all"}, htmx),
-        ("queue: poll, no change", agent, "/desk/", {"view": "all", "since": str(stamp())}, htmx),
+        (
+            "queue: poll, no change",
+            agent,
+            "/desk/",
+            {"view": "all", "since": str(latest_event_id())},
+            htmx,
+        ),
         ("ticket: typical", agent, f"/desk/tickets/{typical.number}/", {}, {}),
         (f"ticket: {LONG_THREAD} messages", agent, f"/desk/tickets/{long_number}/", {}, {}),
         ("new case: caller search", agent, "/desk/new/callers/", {"caller_q": "acme"}, htmx),

@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from caredesk.people.access import visible_contacts
 from caredesk.people.models import User
 from caredesk.portal.web import page, user_of
-from caredesk.servicemodel.choices import Role
 from caredesk.tickets.access import visible_tickets
 from caredesk.tickets.models import Ticket
 from caredesk.tickets.states import ACTIVE
@@ -40,7 +40,8 @@ def find_callers(agent: User, text: str) -> list[Caller]:
         # Numbers are stored in E.164; the caller ID or a typed number matches by its digits.
         match |= Q(phone__contains=digits[-10:])
     contacts = list(
-        User.objects.filter(match, role=Role.CUSTOMER, is_active=True)
+        visible_contacts(agent)
+        .filter(match, is_active=True)
         .select_related("organization")
         .order_by("name", "email")[:MAX_CALLERS]
     )
@@ -66,7 +67,8 @@ def caller_by_id(agent: User, value: str) -> Caller | None:
     if not value.isdigit():
         return None
     contact = (
-        User.objects.filter(pk=int(value), role=Role.CUSTOMER, is_active=True)
+        visible_contacts(agent)
+        .filter(pk=int(value), is_active=True)
         .select_related("organization")
         .first()
     )

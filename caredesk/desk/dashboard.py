@@ -20,7 +20,7 @@ from caredesk.reports.views import bars, chart_geometry, histogram
 from caredesk.servicemodel.choices import Role, SlaTarget
 from caredesk.servicemodel.models import ServiceSettings, Team
 from caredesk.sla.models import Clock
-from caredesk.tickets.models import Ticket
+from caredesk.tickets.access import visible_tickets
 from caredesk.tickets.states import ACTIVE
 
 # Age buckets of open tickets, by time since opening: (label, upper bound).
@@ -59,7 +59,7 @@ class Compliance:
         )
 
 
-def open_by_team_and_age(at: datetime) -> list[TeamAges]:
+def open_by_team_and_age(user: User, at: datetime) -> list[TeamAges]:
     """Open tickets counted by team and age in one aggregate query."""
     bounds = [at - limit for _, limit in AGES if limit is not None]
     buckets = {}
@@ -73,7 +73,8 @@ def open_by_team_and_age(at: datetime) -> list[TeamAges]:
     buckets[f"age{len(bounds)}"] = Count("id", filter=Q(created_at__lte=bounds[-1]))
     counted = {
         row["team_id"]: row
-        for row in Ticket.objects.filter(status__in=ACTIVE)
+        for row in visible_tickets(user)
+        .filter(status__in=ACTIVE)
         .values("team_id")
         .annotate(**buckets)
         .order_by()
@@ -107,7 +108,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "at": at,
         "ages": [label for label, _ in AGES],
-        "open_rows": open_by_team_and_age(at),
+        "open_rows": open_by_team_and_age(user, at),
         "periods": [
             Compliance.of("Today", day),
             Compliance.of(f"This week (since {monday:%a %b} {monday.day})", week),

@@ -38,15 +38,24 @@ class QueueFilterForm(Form):
         required=False, choices=[("", "Any priority"), *Priority.choices], label="Priority"
     )
     assignee = forms.ChoiceField(required=False, label="Assignee")
-    organization = forms.ModelChoiceField(
-        queryset=Organization.objects.order_by("name"),
+    organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        queryset=None,  # the user's visible ones, set in __init__
         required=False,
         label="Organization",
         empty_label="Any organization",
     )
 
-    def __init__(self, *args: Any, teams: list[tuple[str, str]], agents: list[User], **kw: Any):
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        teams: list[tuple[str, str]],
+        agents: list[User],
+        **kw: Any,
+    ):
         super().__init__(*args, **kw)
+        organizations = cast(forms.ModelChoiceField, self.fields["organization"])
+        organizations.queryset = visible_organizations(user).order_by("name")
         cast(forms.ChoiceField, self.fields["team"]).choices = [("", "Any team"), *teams]
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", "Anyone"),

@@ -14,7 +14,7 @@ from caredesk.core.errors import InvalidInput
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import EMERGENCY_TEAM
 from caredesk.servicemodel.models import Team
-from caredesk.tickets.models import Event, Ticket
+from caredesk.tickets.models import Ticket
 from caredesk.tickets.states import ACTIVE, Status
 
 MAX_SEARCH_WORDS = 6
@@ -150,9 +150,3 @@ def urgency_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1]) if more and rows else None
-
-
-def stamp() -> int:
-    """The newest event's id: every change to any ticket writes one, so a list whose stamp
-    is older than this may be out of date. One lookup on the primary key."""
-    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0

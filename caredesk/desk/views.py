@@ -21,6 +21,7 @@ from caredesk.people.models import User
 from caredesk.portal.web import page, query_with, show_error, user_of
 from caredesk.tickets import services
 from caredesk.tickets.access import visible_tickets
+from caredesk.tickets.events import latest_event_id
 from caredesk.tickets.models import Ticket
 
 PAGE_SIZE = 50
@@ -47,14 +48,14 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     user = user_of(request)
     at = now()
     since = request.GET.get("since", "")
-    latest = queues.stamp()
+    latest = latest_event_id()
     if request.htmx and since.isdigit() and int(since) >= latest:
         # The poll of an open list: nothing changed since it was drawn, so nothing to swap.
         return HttpResponse(status=204)
     all_queues = queues.all_queues()
     agents = active_agents(user)
     teams = [(q.key, q.name) for q in all_queues if q.group == "team"]
-    form = QueueFilterForm(request.GET, teams=teams, agents=agents)
+    form = QueueFilterForm(request.GET, user=user, teams=teams, agents=agents)
     filters = form.cleaned_data if form.is_valid() else {}
     q = (filters.get("q") or "").strip()
     if q and (found := find_number(user, q)):

@@ -20,3 +20,9 @@ def record(ticket: Ticket, kind: str, /, *, actor: User | None, at: datetime, **
         # failure to queue them is logged and never fails the change itself.
         transaction.on_commit(partial(outgoing.ticket_event, event.pk, webhook), robust=True)
     return event
+
+
+def latest_event_id() -> int:
+    """The newest event's id: every change to any ticket writes one, so a ticket list drawn
+    at a smaller id may be out of date. One lookup on the primary key."""
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
