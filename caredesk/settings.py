@@ -165,7 +165,8 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("CAREDESK_FROM_EMAIL", "caredesk@localhost")
 SMTP_PORT = int(os.environ.get("CAREDESK_SMTP_PORT", "2525"))
 MAIL_DOMAINS = _env_list("CAREDESK_MAIL_DOMAINS")
-# Hosts status-page webhooks may call although they resolve to private or loopback addresses.
+# Hosts webhooks (status page and outgoing) may call although they resolve to private or
+# loopback addresses.
 WEBHOOK_ALLOWED_HOSTS = _env_list("CAREDESK_WEBHOOK_ALLOWED_HOSTS")
 
 PASSWORD_HASHERS = [
