@@ -205,7 +205,12 @@ def test_restore_refuses_a_wrong_vendor_or_a_tampered_archive(tmp_path: Path) ->
         database = tar.extractfile("database.sqlite3").read()  # type: ignore[union-attr]
 
     wrong_vendor = tmp_path / "pg.tar.gz"
-    _archive(wrong_vendor, {**manifest, "vendor": "postgresql"}, {"database.sqlite3": database})
+    pg_manifest = {
+        **manifest,
+        "vendor": "postgresql",
+        "database": {**manifest["database"], "member": "database.pgdump"},
+    }
+    _archive(wrong_vendor, pg_manifest, {"database.pgdump": database})
     tampered = tmp_path / "tampered.tar.gz"
     flipped = database[:5000] + bytes([database[5000] ^ 1]) + database[5001:]
     _archive(tampered, manifest, {"database.sqlite3": flipped})
@@ -214,12 +219,18 @@ def test_restore_refuses_a_wrong_vendor_or_a_tampered_archive(tmp_path: Path) ->
     traversal = tmp_path / "traversal.tar.gz"
     _archive(traversal, manifest, {"database.sqlite3": database, "../escape.txt": b"x"})
 
+    outside = tmp_path / "outside.tar.gz"
+    for n, name in enumerate(["/etc/passwd", "caredesk.sqlite3", "static/x", "../x"]):
+        escaping = {**manifest, "files": [{"path": name, "sha256": "0" * 64, "size": 1}]}
+        _archive(outside.with_name(f"outside{n}.tar.gz"), escaping, {"database.sqlite3": database})
+
     for path, why in [
         (wrong_vendor, "is a backup of a postgresql database, and this instance runs on sqlite"),
         (tampered, "does not match its checksum"),
         (not_ours, "not a caredesk manifest"),
         (traversal, "unexpected member"),
         (tmp_path / "missing.tar.gz", "There is no file"),
+        *[(outside.with_name(f"outside{n}.tar.gz"), "names files outside") for n in range(4)],
     ]:
         done = _caredesk(env, "restore", str(path), ok=False)
         assert done.returncode != 0 and why in done.stderr, (path, done.stderr)

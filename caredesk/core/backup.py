@@ -25,7 +25,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -88,11 +88,22 @@ def _sqlite_path() -> Path:
     return Path(settings.DATABASES["default"]["NAME"])
 
 
+def _is_instance_file(rel: PurePosixPath) -> bool:
+    """Whether a path relative to the data dir holds instance data (see SKIP_*)."""
+    parts = rel.parts
+    if not parts or rel.is_absolute() or ".." in parts or any(p.startswith(".") for p in parts):
+        return False
+    if len(parts) > 1:
+        return parts[0] not in SKIP_DIRS
+    name = parts[0]
+    # The embedded database file is skipped even on PostgreSQL: there it is a leftover.
+    skipped = (*SKIP_NAMES, Path(settings.SQLITE_PATH).name)
+    return not name.startswith(skipped) and not name.endswith(".tmp")
+
+
 def instance_files() -> list[Path]:
     """The files under the data dir that belong to the instance (paths relative to it)."""
     root = _data_dir()
-    # The embedded database file is skipped even on PostgreSQL: there it is a leftover.
-    database = Path(settings.SQLITE_PATH).name
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -101,15 +112,9 @@ def instance_files() -> list[Path]:
         for name in filenames:
             path = here / name
             rel = path.relative_to(root)
-            if here == root and (
-                name.startswith(SKIP_NAMES)
-                or name.startswith(database)
-                or name.endswith((".tmp", ".caredesk-backup"))
-            ):
-                continue
-            if path.is_symlink() or not path.is_file():
-                continue
-            found.append(rel)
+            wanted = _is_instance_file(PurePosixPath(rel.as_posix()))
+            if wanted and path.is_file() and not path.is_symlink():
+                found.append(rel)
     return sorted(found)
 
 
@@ -293,9 +298,32 @@ def _unpacked(path: Path) -> Iterator[tuple[dict[str, Any], Path]]:
         yield manifest, scratch
 
 
+def _well_formed(manifest: dict[str, Any]) -> bool:
+    database, files = manifest.get("database"), manifest.get("files")
+    if not isinstance(database, dict) or not isinstance(files, list):
+        return False
+    members = {"sqlite": SQLITE_MEMBER, "postgresql": PG_MEMBER}
+    if database.get("member") != members.get(str(manifest.get("vendor"))):
+        return False
+    return (
+        isinstance(database.get("sha256"), str)
+        and isinstance(manifest.get("counts"), dict)
+        and isinstance(manifest.get("migrations"), list)
+        and all(
+            isinstance(f, dict)
+            and isinstance(f.get("path"), str)
+            and isinstance(f.get("sha256"), str)
+            and _is_instance_file(PurePosixPath(f["path"]))
+            for f in files
+        )
+    )
+
+
 def _check(path: Path, manifest: dict[str, Any], scratch: Path) -> None:
     if manifest.get("version") != FORMAT_VERSION:
         raise _damaged(path, f"format version {manifest.get('version')!r}; this caredesk reads 1")
+    if not _well_formed(manifest):
+        raise _damaged(path, "its manifest is incomplete or names files outside the instance")
     kind = vendor()
     if manifest.get("vendor") != kind:
         raise BackupError(
@@ -312,9 +340,11 @@ def _check(path: Path, manifest: dict[str, Any], scratch: Path) -> None:
         if _sha256(member) != digest:
             raise _damaged(path, f"{name} does not match its checksum")
     known = _known_migrations()
-    newer = [
-        f"{app}.{name}" for app, name in manifest.get("migrations", []) if (app, name) not in known
-    ]
+    try:
+        applied = {(str(app), str(name)) for app, name in manifest["migrations"]}
+    except (TypeError, ValueError):
+        raise _damaged(path, "its list of migrations cannot be read") from None
+    newer = sorted(f"{app}.{name}" for app, name in applied - known)
     if newer:
         raise BackupError(
             f"{path} comes from a newer caredesk (migrations {', '.join(newer[:3])} are unknown"
@@ -358,16 +388,17 @@ def _restore_sqlite(copy: Path) -> None:
 def _restore_postgres(dump: Path) -> None:
     args, env = _pg_env()
     name = str(settings.DATABASES["default"]["NAME"])
-    _run(["pg_restore", "--list", str(dump)], env)  # a readable dump, before anything changes
-    script = _run(["pg_restore", "--no-owner", "--no-privileges", "--file", "-", str(dump)], env)
+    # The whole script is written out first: psql must never commit half of a dump that
+    # pg_restore failed to read to the end.
+    script = dump.with_suffix(".sql")
+    _run(["pg_restore", "--no-owner", "--no-privileges", "--file", str(script), str(dump)], env)
     # One transaction: the old schema goes and the dump comes in, or nothing happens at all.
     _run(
         ["psql", *args, "--dbname", name, "--quiet", "--no-psqlrc", "--single-transaction",
          "--set", "ON_ERROR_STOP=1",
          "--command", "DROP SCHEMA public CASCADE", "--command", "CREATE SCHEMA public",
-         "--file", "-"],
+         "--file", str(script)],
         env,
-        input=script.stdout,
     )  # fmt: skip
 
 
