@@ -20,6 +20,7 @@ from django.db import transaction
 from huey.contrib.djhuey import HUEY
 
 from caredesk.api.models import Webhook, WebhookDelivery
+from caredesk.core.models import AuditEntry
 from caredesk.people.models import User
 from caredesk.sla import services as sla
 from caredesk.status import public
@@ -154,6 +155,11 @@ def test_managers_add_list_read_and_delete_webhooks(
     assert deleted.status_code == 204
     assert api(manager).get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
     assert api(manager).get("/api/v1/webhooks").json()["items"] == []
+    created, deleted_entry = AuditEntry.objects.filter(object_type="api.webhook").order_by("id")
+    assert (created.action, created.actor, created.source) == ("created", manager, "api")
+    assert created.changes["url"] == [None, "https://hooks.test/in"]
+    assert created.changes["secret"][1].startswith("hidden:"), "the secret is not in the audit"
+    assert deleted_entry.action == "deleted" and deleted_entry.changes["deleted_at"][0] is None
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from caredesk.api.models import EVENT_TYPES, Webhook, WebhookAttempt, WebhookDelivery
 from caredesk.core import webhooks
@@ -81,7 +81,7 @@ def create_webhook(
         )
 
 
-def active() -> Any:
+def active() -> QuerySet[Webhook]:
     return Webhook.objects.filter(deleted_at=None)
 
 
