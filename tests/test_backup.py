@@ -224,6 +224,9 @@ def test_restore_refuses_a_wrong_vendor_or_a_tampered_archive(tmp_path: Path) ->
         escaping = {**manifest, "files": [{"path": name, "sha256": "0" * 64, "size": 1}]}
         _archive(outside.with_name(f"outside{n}.tar.gz"), escaping, {"database.sqlite3": database})
 
+    inside = _caredesk(env, "backup", str(Path(env["CAREDESK_DATA_DIR"]) / "b.tar.gz"), ok=False)
+    assert inside.returncode != 0 and "outside the data dir" in inside.stderr
+
     for path, why in [
         (wrong_vendor, "is a backup of a postgresql database, and this instance runs on sqlite"),
         (tampered, "does not match its checksum"),

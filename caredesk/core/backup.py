@@ -218,6 +218,9 @@ def backup(path: str | Path) -> Summary:
         raise BackupError(f"{target} is a directory; name the archive file to write.", field="file")
     if not target.parent.is_dir():
         raise BackupError(f"The directory {target.parent} does not exist.", field="file")
+    if target.is_relative_to(_data_dir()):
+        # It would be part of the next backup, and lost with the disk it protects against.
+        raise BackupError(f"Write the backup outside the data dir {_data_dir()}.", field="file")
     kind = vendor()
     if kind not in ("sqlite", "postgresql"):
         raise BackupError(f"Backups support SQLite and PostgreSQL, not {kind}.")
