@@ -12,6 +12,7 @@ urlpatterns = [
     path("coverage/", coverage.coverage_panel, name="coverage"),
     path("notifications/", views.notifications, name="notifications"),
     path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/new", tokens.create, name="new-token"),
     path("tokens/<int:token_id>/revoke", tokens.revoke, name="revoke-token"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
