@@ -324,6 +324,25 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(
     assert "answered 500" in logged["attempts"][0]["error"]
 
 
+def test_a_receiver_that_never_answers_well_is_given_up_after_the_last_retry(
+    manager: User, rep: User, api: Any, receiver: Receiver, commit: Callable[[], Any]
+) -> None:
+    _subscribe(manager, api, receiver.url, ["ticket.opened"])
+    receiver.answers = [(500, "")] * 20
+    with commit():
+        services.open_case(actor=rep, subject="Reports empty", channel="api")
+    waits = []
+    while scheduled := HUEY.scheduled():
+        (task,) = scheduled
+        waits.append(task.retry_delay // 2)  # the wait before this try
+        HUEY.storage.flush_schedule()
+        HUEY.execute(task, timestamp=task.eta)
+    assert waits == [30 * 2**n for n in range(8)]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.attempts == 9 and len(receiver.requests) == 9
+    assert delivery.failed_at is not None and delivery.delivered_at is None
+
+
 def test_a_deleted_webhook_gets_no_more_retries(
     manager: User, rep: User, api: Any, receiver: Receiver, commit: Callable[[], Any]
 ) -> None:

@@ -228,6 +228,10 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
     return delivery
 
 
+def give_up(delivery_id: int) -> None:
+    WebhookDelivery.objects.filter(pk=delivery_id, delivered_at=None).update(failed_at=now())
+
+
 def _why(response: webhooks.Response) -> str:
     if response.redirect:
         return (
