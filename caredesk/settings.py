@@ -171,7 +171,8 @@ MAIL_MAX_BYTES = int(os.environ.get("CAREDESK_MAIL_MAX_BYTES", str(25 * 1024 * 1
 TRUSTED_AUTHSERV_IDS = _env_list("CAREDESK_TRUSTED_AUTHSERV_IDS")
 # IMAP mailboxes the worker polls: imaps://user:password@host/INBOX, comma separated.
 IMAP_URLS = _env_list("CAREDESK_IMAP_URL")
-# Hosts status-page webhooks may call although they resolve to private or loopback addresses.
+# Hosts webhooks (status page and outgoing) may call although they resolve to private or
+# loopback addresses.
 WEBHOOK_ALLOWED_HOSTS = _env_list("CAREDESK_WEBHOOK_ALLOWED_HOSTS")
 
 PASSWORD_HASHERS = [
