@@ -133,7 +133,8 @@ def ticket_event(event_id: int, kind: str) -> None:
     }
     if kind == "ticket.replied":
         message = Message.objects.select_related("author").filter(pk=event.data.get("message"))
-        payload["message"] = message_json(message.get()) if message.exists() else None
+        found = message.first()
+        payload["message"] = message_json(found) if found is not None else None
     _queue(hooks, kind, payload)
 
 
