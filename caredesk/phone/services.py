@@ -8,11 +8,13 @@ so the stored call ends the same whatever the order.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput
@@ -68,10 +70,32 @@ def match_agent(users: list[str], answering_number: str) -> User | None:
     return None
 
 
+_targets: tuple[float, dict[str, DialTarget]] | None = None
+TARGETS_TTL = 5.0
+
+
+def dial_targets() -> dict[str, DialTarget]:
+    """The teams' dial targets, read at most every few seconds per process (every newCall
+    asks; admins change them rarely, and a save in this process is seen at once)."""
+    global _targets
+    if _targets is None or time.monotonic() - _targets[0] > TARGETS_TTL:
+        _targets = (time.monotonic(), {t.team_id: t for t in DialTarget.objects.all()})
+    return _targets[1]
+
+
+def forget_dial_targets(**_: object) -> None:
+    global _targets
+    _targets = None
+
+
+post_save.connect(forget_dial_targets, sender=DialTarget, dispatch_uid="phone-dial-targets")
+post_delete.connect(forget_dial_targets, sender=DialTarget, dispatch_uid="phone-dial-targets-del")
+
+
 def _dial_reply(call: Call) -> dict[str, object]:
     if call.direction != Direction.IN or not call.routed_to:
         return {}
-    target = DialTarget.objects.filter(team_id=call.routed_to).first()
+    target = dial_targets().get(call.routed_to)
     reply: dict[str, object] = {
         "action": "dial",
         "queue": (target.queue if target and target.queue else call.routed_to),
@@ -94,7 +118,10 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
         raise Forbidden("A CTI token must belong to an agent or admin account.", field="token")
     received = at or now()
     happened = event.timestamp or received
-    call = Call.objects.select_for_update().filter(call_id=event.call_id).first()
+    # The ticket and the agent come along: the timeline facts of a hangup need them.
+    calls = Call.objects.select_for_update(of=("self",)).select_related("ticket", "answered_by")
+    call = calls.filter(call_id=event.call_id).first()
+    fresh = call is None
     if call is None:
         try:
             with transaction.atomic():
@@ -105,7 +132,8 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
                 )
         except IntegrityError:
             # The same call's first two events at once (PostgreSQL): the other one made it.
-            call = Call.objects.select_for_update().get(call_id=event.call_id)
+            call = calls.get(call_id=event.call_id)
+            fresh = False
     seen = CallEvent.objects.filter(call_id_text=event.call_id, kind=event.event)
     if seen.update(repeats=F("repeats") + 1):
         return Received(call, _reply(call, event.event), True)
@@ -120,9 +148,9 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
     if event.event == "newCall":
         _new_call(call, event, happened, actor=actor)
     elif event.event == "answer":
-        _answer(call, event, happened, actor=actor)
+        _answer(call, event, happened, actor=actor, fresh=fresh)
     else:
-        _hangup(call, event, happened)
+        _hangup(call, event, happened, fresh=fresh)
     call.updated_at = received
     call.save()
     return Received(call, _reply(call, event.event), False)
@@ -165,8 +193,8 @@ def _new_call(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -
         _finish(call)
 
 
-def _answer(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -> None:
-    if not call.events.filter(kind="newCall").exists():
+def _answer(call: Call, event: CtiEvent, happened: datetime, *, actor: User, fresh: bool) -> None:
+    if fresh:
         _note(call, "answer without newCall")
     _rang(call, happened)
     call.answered_at = happened
@@ -191,8 +219,8 @@ def _answer(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -> 
         _finish(call, record_end=True)
 
 
-def _hangup(call: Call, event: CtiEvent, happened: datetime) -> None:
-    if not call.events.filter(kind="newCall").exists():
+def _hangup(call: Call, event: CtiEvent, happened: datetime, *, fresh: bool) -> None:
+    if fresh:
         _note(call, "hangup without newCall")
     _rang(call, happened)
     if call.answered_at is None and event.users and not call.ended_at:
