@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from phone_helpers import Pbx
 
 from caredesk.people import services as people
@@ -303,3 +305,34 @@ def test_an_agent_added_with_an_extension_is_matched_on_answer(pbx: Pbx) -> None
         pbx.send("answer", "x-1", answeringNumber="209")
     answered_by = Call.objects.get(call_id="x-1").answered_by
     assert answered_by is not None and answered_by.email == "rep9@caredesk.test"
+
+
+FIELD_NAMES = ["event", "callId", "direction", "from", "to", "user[]", "queue", "cause",
+               "answeringNumber", "timestamp", "origCallId", "junk"]  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(FIELD_NAMES),
+        st.one_of(
+            st.sampled_from(["newCall", "answer", "hangup", "in", "out", "busy", "NO_ANSWER"]),
+            st.text(max_size=40),
+            st.integers().map(str),
+        ),
+        max_size=8,
+    ),
+    as_json=st.booleans(),
+)
+def test_any_event_gets_an_answer_never_a_server_error(
+    manager: User, fields: dict[str, str], as_json: bool
+) -> None:
+    pbx = Pbx(manager, as_json=as_json)
+    before = counts()
+    resp = pbx.post(**fields)
+    assert resp.status_code in (200, 403, 413, 422), resp.content
+    body = resp.json()
+    if resp.status_code != 200:
+        assert body["message"] and counts() == before
