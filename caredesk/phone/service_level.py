@@ -5,7 +5,8 @@ staff each interval needs by Erlang C.
 
 Counting rules (stated once, used by the API, the CSV, the wallboard and the simulator):
 - a call is offered when it rang in the interval, came in, was not a transfer leg (a
-  transfer continues a call already offered), and was decided (answered or ended);
+  transfer continues a call already offered) nor from a blocked number, and was decided
+  (answered or ended);
 - short abandons (the caller hung up within 5 s) are reported apart and not offered;
 - service level = answered within the target ÷ offered: every abandon, busy or failed
   call counts as a miss.
@@ -140,6 +141,7 @@ def offered_calls(start: datetime, end: datetime) -> list[Call]:
         Call.objects.filter(
             direction=Direction.IN,
             transferred_from__isnull=True,
+            blocked=False,
             started_at__gte=start,
             started_at__lt=end,
         )

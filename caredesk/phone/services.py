@@ -20,7 +20,7 @@ from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput
 from caredesk.people.models import User
 from caredesk.phone.cti import CtiEvent, outcome_for, to_e164
-from caredesk.phone.models import Call, CallEvent, DialTarget, Direction
+from caredesk.phone.models import BlockedNumber, Call, CallEvent, DialTarget, Direction
 from caredesk.phone.routing import route
 from caredesk.servicemodel.choices import Channel, Role
 from caredesk.tickets import services as tickets
@@ -70,32 +70,45 @@ def match_agent(users: list[str], answering_number: str) -> User | None:
     return None
 
 
-_targets: tuple[float, dict[str, DialTarget]] | None = None
-TARGETS_TTL = 5.0
+@dataclass(frozen=True)
+class PhoneConfig:
+    targets: dict[str, DialTarget]
+    blocked: frozenset[str]
 
 
-def dial_targets() -> dict[str, DialTarget]:
-    """The teams' dial targets, read at most every few seconds per process (every newCall
-    asks; admins change them rarely, and a save in this process is seen at once)."""
-    global _targets
-    if _targets is None or time.monotonic() - _targets[0] > TARGETS_TTL:
-        _targets = (time.monotonic(), {t.team_id: t for t in DialTarget.objects.all()})
-    return _targets[1]
+_config: tuple[float, PhoneConfig] | None = None
+CONFIG_TTL = 5.0
 
 
-def forget_dial_targets(**_: object) -> None:
-    global _targets
-    _targets = None
+def phone_config() -> PhoneConfig:
+    """Dial targets and blocked numbers, read at most every few seconds per process (every
+    newCall asks; admins change them rarely, and a save in this process is seen at once)."""
+    global _config
+    if _config is None or time.monotonic() - _config[0] > CONFIG_TTL:
+        fresh = PhoneConfig(
+            targets={t.team_id: t for t in DialTarget.objects.all()},
+            blocked=frozenset(BlockedNumber.objects.values_list("number", flat=True)),
+        )
+        _config = (time.monotonic(), fresh)
+    return _config[1]
 
 
-post_save.connect(forget_dial_targets, sender=DialTarget, dispatch_uid="phone-dial-targets")
-post_delete.connect(forget_dial_targets, sender=DialTarget, dispatch_uid="phone-dial-targets-del")
+def forget_phone_config(**_: object) -> None:
+    global _config
+    _config = None
+
+
+for _model in (DialTarget, BlockedNumber):
+    post_save.connect(forget_phone_config, sender=_model, dispatch_uid=f"phone-{_model.__name__}")
+    post_delete.connect(
+        forget_phone_config, sender=_model, dispatch_uid=f"phone-del-{_model.__name__}"
+    )
 
 
 def _dial_reply(call: Call) -> dict[str, object]:
     if call.direction != Direction.IN or not call.routed_to:
         return {}
-    target = dial_targets().get(call.routed_to)
+    target = phone_config().targets.get(call.routed_to)
     reply: dict[str, object] = {
         "action": "dial",
         "queue": (target.queue if target and target.queue else call.routed_to),
@@ -108,7 +121,11 @@ def _dial_reply(call: Call) -> dict[str, object]:
 
 
 def _reply(call: Call, kind: str) -> dict[str, object]:
-    return _dial_reply(call) if kind == "newCall" else {}
+    if kind != "newCall":
+        return {}
+    if call.blocked:
+        return {"action": "reject", "reason": "busy"}
+    return _dial_reply(call)
 
 
 @transaction.atomic
@@ -184,7 +201,13 @@ def _new_call(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -
             call.emergency_hours = origin.emergency_hours
             if call.ticket_id is None and origin.ticket_id:
                 call.ticket_id = origin.ticket_id
-    if call.direction == Direction.IN and not call.routed_to:
+    if call.direction == Direction.IN and call.caller and not call.transferred_from_id:
+        call.blocked = call.caller in phone_config().blocked
+    if call.blocked:
+        # Rejected at once: nobody will answer, and no hangup may follow.
+        call.ended_at = call.ended_at or happened
+        call.cause = call.cause or "rejected"
+    elif call.direction == Direction.IN and not call.routed_to:
         decided = route(at=happened)
         call.routed_to, call.overflow = decided.team, decided.overflow
         call.emergency_hours = decided.emergency_hours
@@ -238,6 +261,8 @@ def _rang(call: Call, happened: datetime) -> None:
 
 
 def _outcome(call: Call) -> str:
+    if call.blocked:
+        return "rejected"
     return outcome_for(
         answered=call.answered_at is not None,
         cause=call.cause,
