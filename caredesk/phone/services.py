@@ -22,7 +22,7 @@ from caredesk.people.models import User
 from caredesk.phone.cti import CtiEvent, outcome_for, to_e164
 from caredesk.phone.models import BlockedNumber, Call, CallEvent, DialTarget, Direction
 from caredesk.phone.routing import route
-from caredesk.servicemodel.choices import Channel, Role
+from caredesk.servicemodel.choices import AGENT_ROLES, Channel, Role
 from caredesk.tickets import services as tickets
 from caredesk.tickets.events import record
 from caredesk.tickets.models import Ticket
@@ -53,20 +53,26 @@ def find_contact(e164: str) -> User | None:
     )
 
 
+def _one_agent(match: Q) -> User | None:
+    # One indexed lookup, unordered: an email is unique, and two agents sharing an
+    # extension is a misconfiguration either of them may answer for.
+    found = User.objects.filter(match, is_active=True, role__in=AGENT_ROLES).order_by()[:1]
+    return next(iter(found), None)
+
+
 def match_agent(users: list[str], answering_number: str) -> User | None:
     """The answering agent: by email (or name) in user[], else by extension or phone."""
-    agents = User.objects.filter(is_active=True).exclude(role=Role.CUSTOMER)
     emails = [u.lower() for u in users if "@" in u]
     names = [u for u in users if "@" not in u]
-    if emails and (found := agents.filter(email__in=emails).first()):
+    if emails and (found := _one_agent(Q(email__in=emails))):
         return found
-    if names and (found := agents.filter(name__in=names).first()):
+    if names and (found := _one_agent(Q(name__in=names))):
         return found
     if answering_number:
         match = Q(extension=answering_number)
         if e164 := to_e164(answering_number):
             match |= Q(phone=e164)
-        return agents.filter(match).order_by("id").first()
+        return _one_agent(match)
     return None
 
 
@@ -135,9 +141,10 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
         raise Forbidden("A CTI token must belong to an agent or admin account.", field="token")
     received = at or now()
     happened = event.timestamp or received
-    # The ticket and the agent come along: the timeline facts of a hangup need them.
-    calls = Call.objects.select_for_update(of=("self",)).select_related("ticket", "answered_by")
-    call = calls.filter(call_id=event.call_id).first()
+    # Unordered [:1] rather than first(): call_id is unique, and compiling an ORDER BY costs
+    # as much as the rest of the query on this, the hottest path.
+    calls = Call.objects.select_for_update(of=("self",)).order_by()
+    call = next(iter(calls.filter(call_id=event.call_id)[:1]), None)
     fresh = call is None
     if call is None:
         try:
@@ -272,9 +279,10 @@ def _outcome(call: Call) -> str:
 
 def _finish(call: Call, *, record_end: bool = False) -> None:
     call.outcome = _outcome(call)
-    if record_end and call.ticket is not None and call.ended_at:
+    if record_end and call.ticket_id is not None and call.ended_at:
         record(
-            call.ticket,
+            # Only the key is needed for the event: no need to load the ticket for it.
+            Ticket(pk=call.ticket_id),
             "call.ended",
             actor=None,
             at=call.ended_at,
