@@ -18,7 +18,7 @@ import csv
 import io
 import zoneinfo
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q
@@ -27,7 +27,7 @@ from caredesk.core.clock import now
 from caredesk.core.errors import InvalidInput
 from caredesk.phone.erlang import agents_needed
 from caredesk.phone.models import Call, CallOutcome, Direction
-from caredesk.reports.services import safe_cell
+from caredesk.reports.services import period, safe_cell, zone_of
 from caredesk.servicemodel.cache import snapshot
 
 TARGET_SECONDS = 30.0
@@ -124,10 +124,7 @@ class ServiceLevel:
 
 
 def zone() -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(snapshot().settings.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_of(snapshot().settings)
 
 
 def interval_start(at: datetime, minutes: int, tz: zoneinfo.ZoneInfo) -> datetime:
@@ -166,15 +163,11 @@ def compute(
         )
     at = at or now()
     tz = zone()
-    today = at.astimezone(tz).date()
-    last = last or (first if first else today)
-    first = first or last
-    if last < first:
-        raise InvalidInput("The period ends before it starts.", field="to")
+    # One day by default (a wallboard's today), where the SLA report defaults to a week.
+    last = last or first or at.astimezone(tz).date()
+    first, last, start, end = period(first or last, last, zone=tz, at=at)
     if (last - first).days >= MAX_DAYS:
         raise InvalidInput(f"A service-level report covers at most {MAX_DAYS} days.", field="to")
-    start = datetime.combine(first, time(), tz)
-    end = datetime.combine(last + timedelta(days=1), time(), tz)
     seconds = interval * 60.0
     rows: dict[tuple[str, str, str], Figures] = {}
     totals: dict[tuple[str, str], Figures] = {}
