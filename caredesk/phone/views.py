@@ -140,6 +140,14 @@ def wallboard(request: HttpRequest) -> HttpResponse:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         day = None
+    if request.GET.get("format") == "csv":
+        report = service_level.compute(first=day, interval=15)
+        response = HttpResponse(
+            service_level.as_csv(report), content_type="text/csv; charset=utf-8"
+        )
+        name = f"service-level-{report.first_day}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     context = board(now(), day)
     context["day_param"] = f"?day={day.isoformat()}" if day else ""
     return render(request, template, context)
