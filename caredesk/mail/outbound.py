@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +39,7 @@ CLAIM = timedelta(minutes=10)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 SMTP_TIMEOUT = 30
+WAKE_DELAY = 1.0
 REFERENCES_KEPT = 10
 FIRST_CONTACT = "escalation.first_contact"
 _MESSAGE_ID = re.compile(r"^<?([^<>\s\x00-\x1f\x7f@]{1,200}@[^<>\s\x00-\x1f\x7f@]{1,200})>?$")
@@ -124,14 +127,36 @@ def _queue(
         next_attempt_at=at,
         created_at=at,
     )
-    transaction.on_commit(lambda: _enqueue(mail.pk))
+    transaction.on_commit(wake_sender)
     return mail
 
 
-def _enqueue(pk: int) -> None:
-    from caredesk.mail.tasks import send_outbound
+_woken_at = 0.0
+_wake_lock = threading.Lock()
 
-    send_outbound(pk)
+
+def wake_sender() -> None:
+    """After a commit that queued mail: have the worker send what is due, in about a second.
+
+    One wake-up per second and process, however many mails were queued meanwhile: intake
+    queues an acknowledgement per new case, and a task per mail would cost a synced write
+    to the task queue each. A mail queued after a wake-up was scheduled is sent by it (it
+    runs later); one whose wake-up is lost is sent by the minutely `retry_outbound`.
+    """
+    global _woken_at
+    from huey.contrib.djhuey import HUEY
+
+    from caredesk.mail.tasks import send_due
+
+    if HUEY.immediate:  # tests: tasks run inline, and a delayed one would never run
+        send_due()
+        return
+    with _wake_lock:
+        at = time.monotonic()
+        if at - _woken_at < WAKE_DELAY:
+            return
+        _woken_at = at
+    send_due.schedule(delay=WAKE_DELAY)
 
 
 def queue_acknowledgement(ticket: Ticket, *, to: str, inbound: InboundEmail) -> OutboundMail:
@@ -318,6 +343,6 @@ def retry(mail: OutboundMail) -> OutboundMail:
     OutboundMail.objects.filter(pk=mail.pk).update(
         state=OutboundMail.State.FAILED, next_attempt_at=now()
     )
-    transaction.on_commit(lambda: _enqueue(mail.pk))
+    transaction.on_commit(wake_sender)
     mail.refresh_from_db()
     return mail

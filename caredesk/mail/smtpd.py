@@ -9,8 +9,11 @@ a duplicate and answered 250 again, so it is stored once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from caredesk.mail.headers import domain_of
 
@@ -94,25 +97,68 @@ def make_factory(*, lmtp: bool, domains: Sequence[str], max_bytes: int) -> Calla
     return factory
 
 
-async def serve(
+def run(
     host: str,
     port: int,
     *,
     lmtp: bool = False,
     domains: Sequence[str] = (),
     max_bytes: int | None = None,
+    processes: int = 1,
     ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Listen until SIGTERM or SIGINT; messages in flight finish before the process ends."""
+    """Listen until SIGTERM or SIGINT, in `processes` processes that share one socket.
+
+    Parsing and storing a message is Python work that holds the interpreter lock, so one
+    process uses one core; more processes use more. Children stop with their parent. A
+    message cut off before its 250 is sent again by its sender and found to be a duplicate.
+    """
+    sock = socket.create_server((host, port), backlog=512)
+    bound = sock.getsockname()
+    connections.close_all()  # no database connection may be shared across fork()
+    parent, children = os.getpid(), []
+    for _ in range(max(processes, 1) - 1):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                asyncio.run(
+                    _serve(sock, lmtp=lmtp, domains=domains, max_bytes=max_bytes, parent=parent)
+                )
+            finally:
+                os._exit(0)
+        children.append(pid)
+    if ready:
+        count = len(children) + 1
+        ready(f"{'LMTP' if lmtp else 'SMTP'} on {bound[0]}:{bound[1]} ({count} processes)")
+    try:
+        asyncio.run(_serve(sock, lmtp=lmtp, domains=domains, max_bytes=max_bytes))
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+async def _serve(
+    sock: socket.socket,
+    *,
+    lmtp: bool,
+    domains: Sequence[str],
+    max_bytes: int | None,
+    parent: int | None = None,
+) -> None:
     loop = asyncio.get_running_loop()
     factory = make_factory(lmtp=lmtp, domains=domains, max_bytes=max_bytes or max_message_bytes())
-    server = await loop.create_server(factory, host=host, port=port)
+    server = await loop.create_server(factory, sock=sock)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    bound = server.sockets[0].getsockname()
-    if ready:
-        ready(f"{'LMTP' if lmtp else 'SMTP'} on {bound[0]}:{bound[1]}")
     async with server:
-        await stop.wait()
+        while not stop.is_set():
+            if parent is not None and os.getppid() != parent:
+                break  # the parent is gone (even by SIGKILL): so are we
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.5)
     log.info("smtpd stopped")
