@@ -29,6 +29,7 @@ KNOWN: dict[str, tuple[list[str], list[str], bool]] = {
     "due_times.py": (["--seconds", "1"], [], False),
     "sla_sweep.py": (["--quick"], [], True),
     "status_rps.py": (["--smoke"], [], True),
+    "mail_parse.py": (["--smoke"], [], True),
     "mail_smtp.py": (["--smoke"], [], True),
 }
 NOT_BENCHMARKS = {"run.py", "common.py"}

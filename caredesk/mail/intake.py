@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models.signals import post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, DomainError
@@ -44,6 +46,13 @@ ACKS_PER_HOUR = 3
 ACKS_PER_DAY = 10
 
 STATUSES = ("stored", "duplicate", "quarantined", "ignored")
+PROCESSED_FIELDS = [
+    f.name
+    for f in InboundEmail._meta.concrete_fields
+    if f.name not in ("id", "raw", "size", "digest", "message_id", "source", "received_at")
+]
+OURS_TTL_SECONDS = 5.0
+_ours: tuple[float, frozenset[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,8 @@ def _process(row: InboundEmail) -> None:
         with transaction.atomic():
             _route(row, at)
             row.processed_at = at
-            row.save()
+            # Everything but the stored bytes and their key, which never change.
+            row.save(update_fields=PROCESSED_FIELDS)
         return
     except (OperationalError, InterfaceError):
         raise  # cannot commit: the transport answers "try again later"
@@ -385,10 +395,24 @@ def _contract(name: str, *, module: str) -> Callable[..., Any] | None:
         return None
 
 
-def our_addresses() -> set[str]:
-    found = {settings.DEFAULT_FROM_EMAIL.lower()}
-    found.update(e.lower() for e in Team.objects.exclude(email="").values_list("email", flat=True))
+def our_addresses() -> frozenset[str]:
+    """Our sender and the teams' addresses; kept per process for a few seconds, like the
+    service model cache, since every message asks."""
+    global _ours
+    if _ours is not None and time.monotonic() - _ours[0] < OURS_TTL_SECONDS:
+        return _ours[1]
+    teams = Team.objects.exclude(email="").values_list("email", flat=True)
+    found = frozenset({settings.DEFAULT_FROM_EMAIL.lower(), *(e.lower() for e in teams)})
+    _ours = (time.monotonic(), found)
     return found
+
+
+def _forget_ours(**_: Any) -> None:
+    global _ours
+    _ours = None
+
+
+post_save.connect(_forget_ours, sender=Team, dispatch_uid="mail-our-addresses")
 
 
 def _is_ours(address: str, row: InboundEmail) -> bool:
@@ -417,8 +441,8 @@ def _acknowledge(
         row.flags["no_ack"] = "outbound mail not installed"
         return
     try:
-        with transaction.atomic():
-            queue(ticket, to=row.from_address, inbound=row)
+        # Refusals come from checks before any write, so no savepoint is needed here.
+        queue(ticket, to=row.from_address, inbound=row)
     except DomainError as exc:
         # The outbound side refused a value for a header: the case stays, without an ack.
         row.flags["no_ack"] = f"refused: {exc.message}"
