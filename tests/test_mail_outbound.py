@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 from mail_servers import CaptureServer
 
@@ -287,3 +288,27 @@ def test_message_ids_and_bounce_addresses_cannot_be_forged(rep: User, alice: Use
     assert ids.outbound_for_bounce_address(head[:-1] + "x@" + dom) is None
     assert ids.outbound_for_bounce_address("bounces+1.aaaaaaaaaaaaaaaa@care.example") is None
     assert ids.outbound_for_bounce_address("alice@acme.test") is None
+
+
+def test_the_desk_shows_an_undelivered_mail_and_its_delivery(
+    smtp: CaptureServer, rep: User, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ticket = email_case(rep, alice)
+    desk = Client()
+    desk.force_login(rep)
+    smtp.refuse("451 4.3.0 mailbox busy")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.post(
+            f"/desk/tickets/{ticket.number}/reply", {"reply-body": "Please restart the dialer."}
+        )
+    assert response.status_code in (200, 302)
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "Email not delivered" in page
+    assert "could not send an email to Alice &lt;alice@acme.test&gt; yet; retrying" in page
+    assert "451 4.3.0 mailbox busy" in page
+
+    OutboundMail.objects.update(next_attempt_at=timezone.now())
+    tasks.retry_outbound.call_local()
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "Email not delivered" not in page
+    assert "sent an email to Alice &lt;alice@acme.test&gt; after 2 attempts" in page

@@ -237,6 +237,23 @@ def _permanent(exc: Exception) -> bool:
     return False
 
 
+def _describe(exc: Exception) -> str:
+    """What the mail server said ("451 4.3.0 mailbox busy"), or what went wrong."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else exc.smtp_error
+        )
+        return f"{exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{rcpt}: {code} {msg.decode(errors='replace')}"
+            for rcpt, (code, msg) in exc.recipients.items()
+        )
+    return f"{type(exc).__name__}: {exc}"
+
+
 def due(limit: int = 100) -> list[int]:
     """Outbound mail whose (next) attempt is due: new, failed, or claimed by a dead worker."""
     return list(
@@ -307,7 +324,7 @@ def _first_contact(ticket: Ticket, mail: OutboundMail) -> bool:
 @transaction.atomic
 def _failed(mail: OutboundMail, exc: Exception) -> None:
     at = now()
-    error = f"{type(exc).__name__}: {exc}"[:500]
+    error = _describe(exc)[:500]
     permanent = _permanent(exc)
     first = mail.state == OutboundMail.State.QUEUED
     mail.state = OutboundMail.State.REJECTED if permanent else OutboundMail.State.FAILED
