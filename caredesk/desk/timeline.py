@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from caredesk.mail.flags import describe as describe_flags
 from caredesk.servicemodel.choices import Channel, Priority
 from caredesk.tickets.models import Event, Message, WorkOrder
 from caredesk.tickets.states import Status
@@ -74,6 +75,18 @@ def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
         return f"could not send {what} to {to} yet; retrying", None, data.get("error", "")
     if kind == "mail.rejected":
         return f"{what} to {to} was refused by the mail server", None, data.get("error", "")
+    if kind == "mail.flagged":
+        return "opened from a flagged email", None, describe_flags(data)
+    if kind == "mail.auto_reply":
+        sender = data.get("sender") or "the customer"
+        return (
+            f"automatic reply from {sender}, kept (reopens nothing)",
+            None,
+            data.get("subject", ""),
+        )
+    if kind == "mail.bounced":
+        recipient = data.get("recipient") or "the customer"
+        return f"mail to {recipient} bounced", None, data.get("status", "")
     if kind == "escalation.first_contact":
         return "first contact with the customer on this escalation (email)", None, ""
     return kind.replace(".", " ").replace("_", " "), None, ""

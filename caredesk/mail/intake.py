@@ -25,7 +25,7 @@ from django.db.models.signals import post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, DomainError
-from caredesk.mail import classify, threads
+from caredesk.mail import classify, flags, threads
 from caredesk.mail.models import InboundEmail
 from caredesk.mail.parse import ParsedMail, ParseError, clean_address, digest, parse
 from caredesk.mail.parse import quick_message_id as _quick_message_id
@@ -277,10 +277,10 @@ def _route(row: InboundEmail, at: datetime) -> None:
             at=at,
         )
     row.reason = f"Opened {ticket.number}."
-    flagged = {k: v for k, v in row.flags.items() if k != "skipped_files"}
-    if flagged:
+    if why := flags.describe(row.flags):
+        flagged = {k: v for k, v in row.flags.items() if k != "skipped_files"}
         record(ticket, "mail.flagged", actor=None, at=at, inbound=row.pk, **flagged)
-        row.reason += " Flagged: " + ", ".join(f"{k}={v}" for k, v in flagged.items()) + "."
+        row.reason += f" Flagged: {why}."
     _acknowledge(row, mail, ticket, kind.no_ack, at)
 
 
