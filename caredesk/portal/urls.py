@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth
 from django.urls import path, reverse_lazy
 
-from caredesk.portal import views
+from caredesk.portal import downloads, views
 
 app_name = "portal"
 RESET = "registration/password_reset"
@@ -43,4 +43,5 @@ urlpatterns = [
     ),
     path("requests/", views.request_list, name="requests"),
     path("requests/<str:number>/", views.request_detail, name="request"),
+    path("requests/<str:number>/attachments/<int:pk>/", downloads.attachment, name="attachment"),
 ]
