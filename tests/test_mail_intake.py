@@ -144,3 +144,21 @@ def test_the_same_message_delivered_twice_at_once_is_stored_once(alice) -> None:
 
     assert statuses == ["duplicate", "duplicate", "duplicate", "stored"]
     assert InboundEmail.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Message-ID: <a\x00b@acme.test>\r\nFrom: alice@acme.test\r\nSubject: nul\r\n\r\nx\r\n",
+        b"Message-ID: <\xff\xfe@acme.test>\r\nFrom: alice@acme.test\r\nSubject: \xff\r\n\r\nx\r\n",
+        "Message-ID: <ü@acme.test>\r\nFrom: Ä <alice@acme.test>\r\n\r\n\x00\r\n".encode(),
+        b"From: alice@acme.test\r\nSubject: " + b"x" * 5000 + b"\r\n\r\nlong subject\r\n",
+        b"From: " + b"a" * 400 + b"@acme.test\r\nSubject: long address\r\n\r\nx\r\n",
+    ],
+    ids=["nul-in-message-id", "8bit-message-id", "utf8-message-id", "huge-subject", "long-from"],
+)
+def test_hostile_header_bytes_are_taken_in_or_quarantined_on_every_database(alice, raw) -> None:
+    result = ingest(raw, source="smtp")
+
+    assert result.status in ("stored", "quarantined")
+    assert bytes(InboundEmail.objects.get(pk=result.inbound_id).raw) == raw

@@ -25,7 +25,7 @@ from django.db.models.signals import post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, DomainError
-from caredesk.mail import classify, flags, threads
+from caredesk.mail import charsets, classify, flags, threads
 from caredesk.mail.models import InboundEmail
 from caredesk.mail.parse import ParsedMail, ParseError, clean_address, digest, parse
 from caredesk.mail.parse import quick_message_id as _quick_message_id
@@ -92,7 +92,7 @@ def ingest(
                     source=source if source in InboundEmail.Source.values else "api",
                     # "<>" is the null sender of bounces; "" means the transport gave none.
                     envelope_from=_envelope_sender(envelope_from),
-                    envelope_to=[str(a)[:320] for a in envelope_to][:100],
+                    envelope_to=[_printable(a)[:320] for a in envelope_to][:100],
                     received_at=now(),
                     status=InboundEmail.Status.QUARANTINED,
                     reason="Not processed yet.",
@@ -126,8 +126,13 @@ def reprocess(inbound: InboundEmail) -> IntakeResult:
 def _envelope_sender(value: str | None) -> str:
     if value is None:
         return ""
-    value = value.strip()
+    value = _printable(value)
     return "<>" if value in ("", "<>") else value[:500]
+
+
+def _printable(value: object) -> str:
+    # Envelope values come straight from the transport: no controls reach the database.
+    return charsets.CONTROL.sub("", str(value)).strip()
 
 
 def _known(key: str, sha: str) -> InboundEmail | None:

@@ -34,7 +34,8 @@ ADDRESS = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
     r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-MSGID = re.compile(r"<([^<>\s]{1,490})>")
+# A Message-ID's content: printable ASCII only (NUL or controls would not fit every database).
+MSGID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,490})>")
 
 
 class ParseError(Exception):
