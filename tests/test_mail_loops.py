@@ -105,6 +105,24 @@ def test_an_auto_reply_that_threads_is_kept_on_the_ticket_without_reopening_it(a
     assert len(_acks()) == 1
 
 
+def test_an_auto_reply_on_a_new_case_stops_no_clock(alice) -> None:
+    case = Ticket.objects.get(number=ingest(eml(), source="smtp").ticket)
+
+    ingest(
+        eml(
+            subject=f"Auto: [{case.number}] Cannot log in",
+            message_id="<auto-2@acme.test>",
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        source="smtp",
+    )
+
+    clock = Clock.objects.get(ticket=case, kind="first_response")
+    assert clock.stopped_at is None
+    case.refresh_from_db()
+    assert case.status == Status.NEW
+
+
 def test_an_auto_reply_that_threads_nowhere_opens_no_case(alice) -> None:
     result = ingest(corpus_file("056-auto-rfc3834.eml"), source="smtp")
 
