@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,25 +36,51 @@ def max_message_bytes() -> int:
     return int(getattr(settings, "MAIL_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def _ingest(raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> str:
-    """Runs in a worker thread: Django's database connections belong to threads."""
-    from caredesk.mail.intake import ingest
-
-    close_old_connections()
-    try:
-        result = ingest(raw, source="smtp", envelope_from=mail_from, envelope_to=rcpt_tos)
-    finally:
-        close_old_connections()
-    return f"250 2.0.0 {result.status}"
-
-
 class Handler:
-    """aiosmtpd hooks: recipients checked early, the message handed to intake."""
+    """aiosmtpd hooks: recipients checked early, the message handed to intake in a thread
+    of a small pool (Django's database connections belong to threads)."""
 
-    def __init__(self, *, lmtp: bool, domains: Sequence[str], threads: int = 4) -> None:
+    def __init__(
+        self, *, lmtp: bool, domains: Sequence[str], max_bytes: int, threads: int = 4
+    ) -> None:
         self.lmtp = lmtp
         self.domains = {d.lower() for d in domains}
+        self.max_bytes = max_bytes
+        self.size = threads
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="intake")
+
+    def protocol(self) -> SMTP:
+        """A protocol instance per connection (the asyncio protocol factory)."""
+        return (LMTP if self.lmtp else SMTP)(
+            self,
+            data_size_limit=self.max_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            ident="caredesk",
+        )
+
+    def _ingest(self, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> str:
+        from caredesk.mail.intake import ingest
+
+        close_old_connections()
+        try:
+            result = ingest(raw, source="smtp", envelope_from=mail_from, envelope_to=rcpt_tos)
+        finally:
+            close_old_connections()
+        return f"250 2.0.0 {result.status}"
+
+    def close(self) -> None:
+        """Close every pool thread's database connection, then the pool."""
+        # One task per thread, each waiting for all the others: every thread runs one.
+        barrier = threading.Barrier(self.size)
+
+        def close_connections() -> None:
+            barrier.wait(timeout=30)
+            connections.close_all()
+
+        for future in [self.pool.submit(close_connections) for _ in range(self.size)]:
+            future.result()
+        self.pool.shutdown(wait=True)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -66,7 +93,7 @@ class Handler:
     async def _store(self, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> str:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, _ingest, raw, mail_from, rcpt_tos)
+            return await loop.run_in_executor(self.pool, self._ingest, raw, mail_from, rcpt_tos)
         except Exception:
             log.exception("intake could not commit a message from %s", mail_from)
             return TEMPORARY_FAILURE
@@ -79,22 +106,6 @@ class Handler:
         # LMTP (RFC 2033 4.2): one answer per accepted recipient, in order.
         answers = [await self._store(raw, mail_from, [rcpt]) for rcpt in envelope.rcpt_tos]
         return "\r\n".join(answers)
-
-
-def make_factory(*, lmtp: bool, domains: Sequence[str], max_bytes: int) -> Callable[[], SMTP]:
-    handler = Handler(lmtp=lmtp, domains=domains)
-    protocol = LMTP if lmtp else SMTP
-
-    def factory() -> SMTP:
-        return protocol(
-            handler,
-            data_size_limit=max_bytes,
-            enable_SMTPUTF8=True,
-            decode_data=False,
-            ident="caredesk",
-        )
-
-    return factory
 
 
 def run(
@@ -150,8 +161,8 @@ async def _serve(
     parent: int | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
-    factory = make_factory(lmtp=lmtp, domains=domains, max_bytes=max_bytes or max_message_bytes())
-    server = await loop.create_server(factory, sock=sock)
+    handler = Handler(lmtp=lmtp, domains=domains, max_bytes=max_bytes or max_message_bytes())
+    server = await loop.create_server(handler.protocol, sock=sock)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -161,4 +172,5 @@ async def _serve(
                 break  # the parent is gone (even by SIGKILL): so are we
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
+    await loop.run_in_executor(None, handler.close)
     log.info("smtpd stopped")
