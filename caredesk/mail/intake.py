@@ -79,9 +79,8 @@ def ingest(
     key = _quick_message_id(raw)
     sha = digest(raw)
     with transaction.atomic():
-        known = _known(key, sha)
-        if known is not None:
-            return _duplicate(known)
+        # The unique (Message-ID, digest) index decides: no look-up first, one insert that
+        # fails for the second delivery of the same message, also when both race.
         try:
             with transaction.atomic():
                 row = InboundEmail.objects.create(
@@ -98,7 +97,6 @@ def ingest(
                     reason="Not processed yet.",
                 )
         except IntegrityError:
-            # The same message, delivered twice at once: the other delivery committed first.
             known = _known(key, sha)
             if known is None:
                 raise
