@@ -19,7 +19,8 @@ PASSIVE = frozenset(
 )
 
 
-@page(who="customer")
+# A streamed file is not an HttpResponse in the stubs, which page() is typed for.
+@page(who="customer")  # type: ignore[type-var]
 def attachment(request: HttpRequest, number: str, pk: int) -> FileResponse:
     user = user_of(request)
     ticket = ticket_or_404(user, number)
