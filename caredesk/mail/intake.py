@@ -158,6 +158,7 @@ def _result(row: InboundEmail) -> IntakeResult:
 def _process(row: InboundEmail) -> None:
     """Parse and route; anything that goes wrong but the database quarantines the message."""
     at = now()
+    row.flags = {}
     try:
         with transaction.atomic():
             _route(row, at)
@@ -178,6 +179,8 @@ def _process(row: InboundEmail) -> None:
         reason = f"Intake failed ({type(exc).__name__}: {str(exc)[:300]}); kept for reprocessing."
     row.ticket = None
     row.ticket_message = None
+    row.contact = None
+    row.acknowledged = False
     row.status = InboundEmail.Status.QUARANTINED
     row.reason = reason
     row.processed_at = at
