@@ -16,6 +16,7 @@ from mail_servers import CaptureServer
 from caredesk.core.errors import InvalidInput
 from caredesk.mail import ids, outbound, tasks
 from caredesk.mail.models import InboundEmail, OutboundMail
+from caredesk.people import services as people
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Channel
 from caredesk.sla.models import Clock
@@ -312,3 +313,28 @@ def test_the_desk_shows_an_undelivered_mail_and_its_delivery(
     page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
     assert "Email not delivered" not in page
     assert "sent an email to Alice &lt;alice@acme.test&gt; after 2 attempts" in page
+
+
+def test_an_admin_sees_the_outbox_and_sends_a_refused_mail_again(
+    smtp: CaptureServer, rep: User, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ticket = email_case(rep, alice)
+    smtp.refuse("550 5.2.2 mailbox full")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, actor=rep, body="Restart it.", channel=Channel.EMAIL)
+    row = OutboundMail.objects.get()
+    admin = Client()
+    admin.force_login(people.add_user("admin@caredesk.test", role="admin", password="x" * 12))
+    listing = admin.get("/admin/mail/outboundmail/?state=rejected").content.decode()
+    assert ticket.number in listing
+    assert (
+        "550 5.2.2 mailbox full"
+        in admin.get(f"/admin/mail/outboundmail/{row.pk}/change/").content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            "/admin/mail/outboundmail/",
+            {"action": "retry_selected", "_selected_action": [row.pk]},
+        )
+    row.refresh_from_db()
+    assert row.state == OutboundMail.State.SENT and len(smtp.messages) == 1
