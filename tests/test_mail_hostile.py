@@ -109,3 +109,16 @@ def test_attachments_download_only_as_passive_files_and_only_for_who_may_see_the
     stranger.force_login(gina)
     assert stranger.get(url).status_code == 404
     assert Client().get(url).status_code == 302
+
+
+def test_the_first_message_of_an_email_case_folds_its_quoted_history_too(alice, rep) -> None:
+    body = "New question here.\n\nOn Mon, Bob wrote:\n> an old <b>quoted</b> line"
+    result = ingest(eml(body=body), source="smtp")
+
+    for page in (
+        _page(rep, f"/desk/tickets/{result.ticket}/"),
+        _page(alice, f"/requests/{result.ticket}/"),
+    ):
+        assert '<details class="quoted">' in page
+        assert "&lt;b&gt;quoted&lt;/b&gt;" in page
+    assert "an old <b>quoted</b> line" in Ticket.objects.get(number=result.ticket).description

@@ -218,3 +218,30 @@ def test_the_acknowledgement_is_auto_submitted(alice) -> None:
     again = queue_acknowledgement(case, to="alice@acme.test", inbound=InboundEmail.objects.get())
 
     assert ack.auto_submitted and again.auto_submitted
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Out of office replies are not working", "Automatic reply settings for my team", "Absence"],
+)
+def test_a_person_writing_about_auto_replies_still_opens_a_case(alice, subject: str) -> None:
+    result = ingest(eml(subject=subject), source="smtp")
+
+    assert result.status == "stored" and result.ticket
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: Cannot log in",
+        "Out of Office: Cannot log in",
+        "Abwesenheitsnotiz: Frage",
+        "Automatische Antwort: Frage",
+        "Réponse automatique : Question",
+    ],
+)
+def test_responders_subject_prefixes_mark_an_auto_reply(alice, subject: str) -> None:
+    result = ingest(eml(subject=subject), source="smtp")
+
+    assert result.status == "ignored"
+    assert InboundEmail.objects.get(pk=result.inbound_id).kind == "auto_reply"
