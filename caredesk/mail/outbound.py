@@ -76,8 +76,9 @@ def _thread(ticket: Ticket) -> tuple[str, str]:
     """In-Reply-To (the customer's last message) and References of a reply on `ticket`."""
     tickets = [ticket.pk] + ([ticket.origin_id] if ticket.origin_id else [])
     known: list[tuple[Any, str]] = []
+    # The customer's own messages: an auto-reply or a bounce is nothing to answer to.
     inbound = InboundEmail.objects.filter(
-        ticket_id__in=tickets, status=InboundEmail.Status.STORED
+        ticket_id__in=tickets, status=InboundEmail.Status.STORED, kind=InboundEmail.Kind.MESSAGE
     ).exclude(message_id="")
     for at, value in inbound.values_list("received_at", "message_id"):
         if msgid := _msgid(value):
