@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -64,3 +65,25 @@ def test_real_bounces_from_a_hundred_mail_servers_open_no_case(model) -> None:
     print(dict(seen), dict(kinds))
     opened = Ticket.objects.count()
     assert opened <= len(paths) * 0.05, f"{opened} of {len(paths)} bounces opened a case"
+
+
+def test_mangled_copies_of_the_corpus_are_taken_in_or_quarantined(alice) -> None:
+    # Truncated deliveries, flipped bytes and lost line ends, as broken relays produce them.
+    chance = random.Random(8)
+    paths = sorted(CORPUS.glob("*.eml"))
+    mangled = []
+    for path in paths:
+        raw = bytearray(path.read_bytes())
+        cut = bytes(raw[: chance.randrange(1, len(raw) + 1)])
+        for _ in range(8):
+            raw[chance.randrange(len(raw))] = chance.randrange(256)
+        mangled += [cut, bytes(raw), bytes(raw).replace(b"\r\n", b"\r")]
+
+    seen: Counter[str] = Counter()
+    for raw in mangled:
+        result = ingest(raw, source="api")
+        assert result.status in ("stored", "duplicate", "quarantined", "ignored")
+        assert result.reason
+        seen[result.status] += 1
+
+    assert sum(seen.values()) == len(mangled)

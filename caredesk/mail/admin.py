@@ -25,7 +25,7 @@ class InboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "reason",
     )
     list_filter = ("status", "kind", "source")
-    search_fields = ("from_address", "subject", "message_id", "ticket__number")
+    search_fields = ("from_address", "subject", "message_id", "ticket__number", "bounce_recipient")
     date_hierarchy = "received_at"
     actions = ["reprocess_selected"]
     exclude = ("raw", "html")
