@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import re
+import resource
 import smtplib
 import subprocess
 import sys
@@ -102,16 +104,22 @@ def measure(
     try:
         assert server.stdout is not None
         server.stdout.readline()  # "caredesk smtpd: SMTP on …": listening
+        startup_cpu = _cpu_seconds(server.pid)
         messages = mix(count)
         shares = [messages[k::clients] for k in range(clients)]
         start_at = time.time() + 1.0
+        clients_before = _children_cpu()
         with multiprocessing.get_context("fork").Pool(clients) as pool:
             began = time.time()
             results = pool.starmap(client_run, [(port, s, start_at) for s in shares])
             elapsed = time.time() - max(began, start_at)
+        clients_cpu = _children_cpu() - clients_before
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        # wait4: the listener's CPU time, its forked processes' included.
+        _, _, usage = os.wait4(server.pid, 0)
+        server.returncode = 0
+    listener_cpu = usage.ru_utime + usage.ru_stime - startup_cpu
     latencies = [x for lat, _ in results for x in lat]
     errors = [e for _, errs in results for e in errs]
     stored = int(
@@ -129,7 +137,20 @@ def measure(
         "rate": (count - len(errors)) / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p95_ms": percentile(latencies, 95) * 1000,
+        "listener_cpu_ms": listener_cpu / count * 1000,
+        "client_cpu_ms": clients_cpu / count * 1000,
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -151,6 +172,12 @@ def main() -> int:
         f"  {result['rate']:.0f} messages/s (target {TARGET:.0f}); per message p50"
         f" {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms;"
         f" {result['stored']} of {count} stored, {result['errors']} refused"
+    )
+    listener, client = float(result["listener_cpu_ms"]), float(result["client_cpu_ms"])
+    print(
+        f"  CPU per message: listener {listener:.1f} ms, clients {client:.1f} ms; on"
+        f" {os.cpu_count()} idle cores that allows about"
+        f" {(os.cpu_count() or 1) * 1000 / (listener + client):.0f} messages/s"
     )
     if result["errors"]:
         print(f"  first refusal: {result['first_error']}")
