@@ -62,11 +62,11 @@ def main() -> int:
     print(f"mail_parse: {count} messages through ingest() on {args.backend}; {machine()}")
 
     if args.backend == "postgres":
-        server = postgres_reachable()
-        if server is None:
-            print("PostgreSQL is not reachable; skipped.")
+        problem = postgres_reachable()
+        if problem is not None:
+            print(f"{problem}; skipped.")
             return 0
-        context = postgres_instance("caredesk_bench_mail_parse", server)
+        context = postgres_instance("caredesk_bench_mail_parse")
     else:
         context = sqlite_instance()
     with context as instance:
