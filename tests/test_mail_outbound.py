@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from mail_servers import CaptureServer
@@ -338,3 +339,24 @@ def test_an_admin_sees_the_outbox_and_sends_a_refused_mail_again(
         )
     row.refresh_from_db()
     assert row.state == OutboundMail.State.SENT and len(smtp.messages) == 1
+
+
+def test_files_attached_to_a_reply_go_with_the_mail(
+    smtp: CaptureServer, rep: User, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ticket = email_case(rep, alice)
+    report = SimpleUploadedFile("dialer-log.txt", b"09:40 agent ready, no calls\n", "text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(
+            ticket,
+            actor=rep,
+            body="The log is attached.",
+            channel=Channel.EMAIL,
+            attachments=[report],
+        )
+    (sent,) = smtp.messages
+    (part,) = list(sent.message.iter_attachments())
+    assert part.get_filename() == "dialer-log.txt"
+    assert part.get_content_type() == "text/plain"
+    assert part.get_content().replace("\r\n", "\n") == "09:40 agent ready, no calls\n"
+    assert "The log is attached." in sent.text()

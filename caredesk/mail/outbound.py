@@ -30,7 +30,7 @@ from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Channel, Role
 from caredesk.tickets.events import record
-from caredesk.tickets.models import Event, Message, Ticket
+from caredesk.tickets.models import Attachment, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ SMTP_TIMEOUT = 30
 WAKE_DELAY = 1.0
 REFERENCES_KEPT = 10
 FIRST_CONTACT = "escalation.first_contact"
+_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _MESSAGE_ID = re.compile(r"^<?([^<>\s\x00-\x1f\x7f@]{1,200}@[^<>\s\x00-\x1f\x7f@]{1,200})>?$")
 
 
@@ -226,6 +227,17 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
     )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
+    if mail.reply_id:
+        # The files the agent attached to the reply travel with it.
+        for attachment in Attachment.objects.filter(message_id=mail.reply_id).order_by("id"):
+            with attachment.file.open("rb") as handle:
+                content = handle.read()
+            kind = attachment.content_type if _MIME_TYPE.match(attachment.content_type) else ""
+            message.attach(
+                header_value(attachment.filename, "attachment"),
+                content,
+                kind or "application/octet-stream",
+            )
     return message
 
 
