@@ -152,7 +152,9 @@ def _duplicate(known: InboundEmail) -> IntakeResult:
 
 
 def _result(row: InboundEmail) -> IntakeResult:
-    return IntakeResult(row.status, row.pk, row.ticket.number if row.ticket else None, row.reason)
+    return IntakeResult(
+        str(row.status), row.pk, row.ticket.number if row.ticket else None, row.reason
+    )
 
 
 def _process(row: InboundEmail) -> None:
