@@ -360,3 +360,18 @@ def test_files_attached_to_a_reply_go_with_the_mail(
     assert part.get_content_type() == "text/plain"
     assert part.get_content().replace("\r\n", "\n") == "09:40 agent ready, no calls\n"
     assert "The log is attached." in sent.text()
+
+
+def test_an_attachment_name_that_would_inject_a_header_stops_that_mail_for_good(
+    smtp: CaptureServer, rep: User, alice: User
+) -> None:
+    ticket = email_case(rep, alice)
+    report = SimpleUploadedFile("log.txt", b"log\n", "text/plain")
+    message = services.reply(
+        ticket, actor=rep, body="Attached.", channel=Channel.EMAIL, attachments=[report]
+    )
+    message.attachments.update(filename="log.txt\r\nBcc: everyone@evil.test")
+    row = outbound.send(OutboundMail.objects.get().pk)
+    assert row is not None and row.state == OutboundMail.State.REJECTED
+    assert "control character" in row.last_error
+    assert smtp.messages == [] and outbound.due() == []

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 
 from caredesk.core.clock import now
+from caredesk.core.errors import DomainError
 from caredesk.mail import ids
 from caredesk.mail.headers import address, header_value, mailbox
 from caredesk.mail.models import InboundEmail, OutboundMail
@@ -242,7 +243,9 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
 
 
 def _permanent(exc: Exception) -> bool:
-    """A 5xx answer no retry will change (RFC 5321 4.2.1)."""
+    """A 5xx answer no retry will change (RFC 5321 4.2.1), or a mail we refuse to build."""
+    if isinstance(exc, DomainError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
