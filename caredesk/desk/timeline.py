@@ -85,9 +85,6 @@ def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
             data.get("subject", ""),
         )
     if kind == "mail.bounced":
-        recipient = data.get("recipient") or "the customer"
-        return f"mail to {recipient} bounced", None, data.get("status", "")
-    if kind == "mail.bounced":
         status = f" ({data['status']})" if data.get("status") else ""
         return f"an email to {data.get('recipient') or to} bounced{status}", None, ""
     if kind == "escalation.first_contact":
