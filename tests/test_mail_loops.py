@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from mail_helpers import corpus_file, eml
 
-from caredesk.mail.intake import ACKS_PER_HOUR, ingest
+from caredesk.core.clock import now
+from caredesk.mail.intake import ACKS_PER_HOUR, CASES_PER_HOUR, ingest, reprocess
 from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.mail.outbound import queue_acknowledgement
 from caredesk.sla.models import Clock
@@ -209,6 +213,9 @@ def test_an_auto_reply_storm_of_200_messages_yields_a_bounded_handful_of_acks(
 
     assert robot.sent == 200
     assert len(_acks()) <= ACKS_PER_HOUR
+    # Nothing is lost, and a robot that never marks its mail cannot fill the queue either.
+    assert InboundEmail.objects.count() == 201
+    assert Ticket.objects.count() <= CASES_PER_HOUR
 
 
 def test_the_acknowledgement_is_auto_submitted(alice) -> None:
@@ -245,3 +252,17 @@ def test_responders_subject_prefixes_mark_an_auto_reply(alice, subject: str) -> 
 
     assert result.status == "ignored"
     assert InboundEmail.objects.get(pk=result.inbound_id).kind == "auto_reply"
+
+
+def test_a_flood_of_new_cases_from_one_sender_waits_in_quarantine(alice) -> None:
+    start = now()
+    with time_machine.travel(start, tick=False):
+        for i in range(CASES_PER_HOUR + 1):
+            raw = eml(subject=f"Robot {i}", message_id=f"<r{i}@acme.test>")
+            last = ingest(raw, source="smtp")
+
+    assert last.status == "quarantined" and "within the hour" in last.reason
+    assert Ticket.objects.count() == CASES_PER_HOUR
+    with time_machine.travel(start + dt.timedelta(hours=1, minutes=1), tick=False):
+        again = reprocess(InboundEmail.objects.get(pk=last.inbound_id))
+    assert again.status == "stored" and again.ticket

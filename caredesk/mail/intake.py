@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 # few for two auto-responders to keep each other busy (RFC 3834 section 2).
 ACKS_PER_HOUR = 3
 ACKS_PER_DAY = 10
+# New cases per sender: beyond this an unanswered robot's mail waits in quarantine (kept,
+# reprocessable) instead of filling the queue; far above what a person sends in an hour.
+CASES_PER_HOUR = 20
 
 STATUSES = ("stored", "duplicate", "quarantined", "ignored")
 PROCESSED_FIELDS = [
@@ -266,6 +269,11 @@ def _route(row: InboundEmail, at: datetime) -> None:
         row.ticket = ticket
         row.reason = f"Added to {ticket.number} (matched by {thread.how})."
         return
+    if sender is not None and _flooding(sender, at):
+        raise Quarantine(
+            f"{mail.from_address} opened {CASES_PER_HOUR} cases by email within the hour"
+            " (a robot?); kept for review instead of opening another."
+        )
     ticket = tickets.open_case(
         actor=contact,
         subject=mail.subject or "(no subject)",
@@ -290,6 +298,13 @@ def _route(row: InboundEmail, at: datetime) -> None:
         record(ticket, "mail.flagged", actor=None, at=at, inbound=row.pk, **flagged)
         row.reason += f" Flagged: {why}."
     _acknowledge(row, mail, ticket, kind.no_ack, at)
+
+
+def _flooding(sender: User, at: datetime) -> bool:
+    recent = Ticket.objects.filter(
+        requester=sender, channel=Channel.EMAIL, created_at__gte=at - timedelta(hours=1)
+    )
+    return recent.count() >= CASES_PER_HOUR
 
 
 def _body(mail: ParsedMail) -> str:
