@@ -35,7 +35,7 @@ _MESSAGE_ID = re.compile(rb"^message-id:[^\n]*\n(?:[ \t][^\n]*\n)*", re.IGNORECA
 
 def _inquiry(i: int) -> bytes:
     return (
-        f"From: Customer {i % 50} <customer{i % 50}@meridian-credit.example>\r\n"
+        f"From: Customer {i % 200} <customer{i % 200}@meridian-credit.example>\r\n"
         "To: customercare@livevox.com\r\n"
         f"Subject: Dialer stopped placing calls on NA4 ({i})\r\n"
         "Date: Thu, 26 Nov 2026 09:00:00 -0500\r\n"

@@ -175,7 +175,11 @@ def test_killing_the_poller_mid_poll_loses_nothing_and_stores_nothing_twice(
     env = {**_env(tmp_path), "CAREDESK_IMAP_URL": mailbox.url()}
     _caredesk(env, "setup", "--no-demo")
     mailbox.append(
-        *[eml(subject=f"Poll {i}", message_id=f"<poll-{i}@acme.test>") for i in range(count)]
+        *[
+            # A sender of its own each: intake holds back a single sender's flood of new cases.
+            eml(sender=f"c{i}@acme.test", subject=f"Poll {i}", message_id=f"<poll-{i}@acme.test>")
+            for i in range(count)
+        ]
     )
     poll = [sys.executable, "-m", "caredesk", "shell", "-c",
             "from caredesk.mail import imap; imap.poll_all()"]  # fmt: skip

@@ -98,7 +98,12 @@ def _kill_during_intake(env: dict[str, str]) -> None:
     server = Smtpd(env)
     server.start()
     messages = [
-        eml(subject=f"Dialer question {i}", message_id=f"<kill-{i}@acme.test>")
+        # A sender of its own each: intake holds back a single sender's flood of new cases.
+        eml(
+            sender=f"c{i}@acme.test",
+            subject=f"Dialer question {i}",
+            message_id=f"<kill-{i}@acme.test>",
+        )
         for i in range(MESSAGES)
     ]
     accepted: list[int] = []
