@@ -30,6 +30,8 @@ KNOWN: dict[str, tuple[list[str], list[str], bool]] = {
     "sla_sweep.py": (["--quick"], [], True),
     "status_rps.py": (["--smoke"], [], True),
     "phone_events.py": (["--smoke", "--clients", "4"], [], True),
+    "mail_parse.py": (["--smoke"], [], True),
+    "mail_smtp.py": (["--smoke"], [], True),
 }
 NOT_BENCHMARKS = {"run.py", "common.py"}
 
