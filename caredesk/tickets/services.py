@@ -88,6 +88,14 @@ def _clean_text(value: str | None, field: str, *, required: bool, limit: int | N
     return text
 
 
+def _clean_line(value: str | None, field: str, *, required: bool, limit: int | None = None) -> str:
+    """A one-line field (a subject): line breaks, tabs and other control characters become
+    single spaces, since the line ends up in mail headers and lists."""
+    if value and "\x00" not in value:
+        value = " ".join("".join(" " if ord(c) < 32 or c == "\x7f" else c for c in value).split())
+    return _clean_text(value, field, required=required, limit=limit)
+
+
 def _environment(key: str | None) -> Environment | None:
     if not key:
         return None
@@ -152,7 +160,7 @@ def open_case(
     at = at or now()
     if idempotency_key and (known := idempotent_ticket(actor, idempotency_key)):
         return known
-    subject = _clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    subject = _clean_line(subject, "subject", required=True, limit=MAX_SUBJECT)
     description = _clean_text(description, "description", required=False)
     channel = _choice(channel, Channel, "channel")
     priority = _choice(priority or snapshot().settings.default_priority, Priority, "priority")
