@@ -208,6 +208,8 @@ def _attach(message: Message, files: Iterable[UploadedFile]) -> None:
         if upload.size is None or upload.size > settings.MAX_ATTACHMENT_BYTES:
             raise InvalidInput(f"The attachment {upload.name!r} is too large.", field="attachments")
         name = safe_filename(upload.name or "attachment")
+        # Stored under the cleaned name too: the sender's name may climb folders ("..\\").
+        upload.name = name
         Attachment.objects.create(
             message=message,
             file=upload,
