@@ -148,7 +148,8 @@ def open_case(
     at = at or now()
     if idempotency_key and (known := idempotent_ticket(actor, idempotency_key)):
         return known
-    subject = _clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    # A subject is one line: it becomes the Subject header of every mail about the ticket.
+    subject = " ".join(_clean_text(subject, "subject", required=True, limit=MAX_SUBJECT).split())
     description = _clean_text(description, "description", required=False)
     channel = _choice(channel, Channel, "channel")
     priority = _choice(priority or snapshot().settings.default_priority, Priority, "priority")
