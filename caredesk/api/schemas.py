@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from caredesk.sla.models import Clock
 from caredesk.sla.services import clock_json
 from caredesk.tickets.models import Attachment, Event, Message, Ticket, WorkOrder
+from caredesk.tickets.services import MAX_TEXT
 
-# Written text must hold something besides white space; bodies stay under 100,000 characters
-# (a bigger request is refused with a clear 422, not stored).
+# Written text must hold something besides white space; bodies stay under MAX_TEXT
+# characters (a bigger request is refused with a clear 422, not stored).
 TEXT = r"\S"
-MAX_TEXT = 100_000
 
 
 class ErrorOut(Schema):

@@ -34,6 +34,9 @@ from caredesk.tickets.models import Attachment, IdempotencyKey, Message, Ticket,
 from caredesk.tickets.states import ACTIVE, Status, can_move
 
 MAX_SUBJECT = 300
+# The longest text a person may type into the desk, the portal or the API (a bigger one is
+# refused with a clear error; mail intake keeps its own limits).
+MAX_TEXT = 100_000
 
 
 # --- helpers -------------------------------------------------------------------------
