@@ -48,6 +48,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Over https, browsers keep to https for a year once they have seen the site.
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SECURE else 0
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs' scripts from our own static files, as the CSP requires
     "template_partials",
     "axes",
     "huey.contrib.djhuey",

@@ -124,7 +124,7 @@ def add_user(
         role=role,
         team=team_obj,
         organization=organization,
-        name=name.strip(),
+        name=" ".join(name.split()),
         phone=normalize_phone(phone),
         extension=extension,
         is_staff=role in (Role.ADMIN, Role.MANAGER),
@@ -152,7 +152,8 @@ def find_or_create_contact(
                 return User.objects.create_user(
                     email,
                     role=Role.CUSTOMER,
-                    name=name.strip()[:200],
+                    # One line: names go into mail headers (To: "Name" <address>).
+                    name=" ".join(name.split())[:200],
                     organization=organization or organization_for_email(email),
                 )
         except IntegrityError:

@@ -34,6 +34,9 @@ from caredesk.tickets.models import Attachment, IdempotencyKey, Message, Ticket,
 from caredesk.tickets.states import ACTIVE, Status, can_move
 
 MAX_SUBJECT = 300
+# The longest text a person may type into the desk, the portal or the API (a bigger one is
+# refused with a clear error; mail intake keeps its own limits).
+MAX_TEXT = 100_000
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -220,6 +223,8 @@ def _attach(message: Message, files: Iterable[UploadedFile]) -> None:
         if upload.size is None or upload.size > settings.MAX_ATTACHMENT_BYTES:
             raise InvalidInput(f"The attachment {upload.name!r} is too large.", field="attachments")
         name = safe_filename(upload.name or "attachment")
+        # Stored under the cleaned name too: the sender's name may climb folders ("..\\").
+        upload.name = name
         Attachment.objects.create(
             message=message,
             file=upload,
