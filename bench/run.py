@@ -34,6 +34,9 @@ KNOWN: dict[str, tuple[list[str], list[str], bool]] = {
         ["--sizes", "10000,100000", "--requests", "100", "--cache", str(HERE / "out")],
         True,
     ),
+    "phone_events.py": (["--smoke", "--clients", "4"], [], True),
+    "mail_parse.py": (["--smoke"], [], True),
+    "mail_smtp.py": (["--smoke"], [], True),
 }
 NOT_BENCHMARKS = {"run.py", "common.py"}
 

@@ -48,6 +48,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Over https, browsers keep to https for a year once they have seen the site.
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SECURE else 0
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs' scripts from our own static files, as the CSP requires
     "template_partials",
     "axes",
     "huey.contrib.djhuey",
@@ -171,7 +175,8 @@ MAIL_MAX_BYTES = int(os.environ.get("CAREDESK_MAIL_MAX_BYTES", str(25 * 1024 * 1
 TRUSTED_AUTHSERV_IDS = _env_list("CAREDESK_TRUSTED_AUTHSERV_IDS")
 # IMAP mailboxes the worker polls: imaps://user:password@host/INBOX, comma separated.
 IMAP_URLS = _env_list("CAREDESK_IMAP_URL")
-# Hosts status-page webhooks may call although they resolve to private or loopback addresses.
+# Hosts webhooks (status page and outgoing) may call although they resolve to private or
+# loopback addresses.
 WEBHOOK_ALLOWED_HOSTS = _env_list("CAREDESK_WEBHOOK_ALLOWED_HOSTS")
 
 PASSWORD_HASHERS = [

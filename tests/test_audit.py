@@ -190,3 +190,19 @@ def test_only_admins_read_the_audit_trail(
     as_manager = Client()
     as_manager.force_login(manager)
     assert as_manager.get("/admin/core/auditentry/").status_code == 403
+
+
+def test_a_password_change_in_the_admin_is_recorded_without_the_password(
+    admin_client: Client, rep: User
+) -> None:
+    response = admin_client.post(
+        f"/admin/people/user/{rep.pk}/password/",
+        {"password1": "a brand new secret 42", "password2": "a brand new secret 42",
+         "set_usable_password": "true"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = AuditEntry.objects.get(action="password.changed")
+    before, after = entry.changes["password"]
+    assert before != after and before.startswith("hidden:") and after.startswith("hidden:")
+    assert "brand new" not in str(entry.changes)
+    assert admin_client.get("/admin/people/user/not-a-number/password/").status_code in (302, 404)

@@ -126,6 +126,65 @@ def test_backup_and_restore_round_trip_on_sqlite(tmp_path: Path) -> None:
     _round_trip(_env(tmp_path / "data"), tmp_path)
 
 
+KEEP_WRITING = """
+from pathlib import Path
+from caredesk.people.models import User
+from caredesk.tickets import services
+rep = User.objects.filter(role="representative").first()
+stop = Path(sys.argv[-1])
+for i in range(5000):  # until the backup is done
+    services.open_case(actor=rep, subject=f"Written during the backup {i}", channel="api")
+    if i == 5:
+        print("writing", flush=True)
+    if stop.exists():
+        break
+"""
+
+
+def test_a_backup_of_a_busy_sqlite_instance_is_one_consistent_snapshot(tmp_path: Path) -> None:
+    env = _env(tmp_path / "busy")
+    _caredesk(env, "setup", "--no-demo")
+    _caredesk(env, "user", "add", "rep@caredesk.test", "--role", "representative")
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "caredesk",
+            "shell",
+            "-c",
+            f"import sys\nsys.argv.append({str(stop)!r})\n" + KEEP_WRITING,
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        lines = iter(writer.stdout.readline, "")
+        assert any(line.strip() == "writing" for line in lines), "the writer never started"
+        archive = tmp_path / "busy.tar.gz"
+        _caredesk(env, "backup", str(archive))
+    finally:
+        stop.touch()
+        assert writer.wait(timeout=120) == 0
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert manifest["counts"]["tickets"] >= 6
+
+    # Into a second, empty instance: the restore checks the database against the manifest.
+    fresh = _env(tmp_path / "fresh")
+    _caredesk(fresh, "migrate", "--verbosity", "0")
+    _caredesk(fresh, "restore", str(archive))
+    rows = json.loads(_caredesk(fresh, "dumpdata", "tickets.ticket", "tickets.event").stdout)
+    tickets = [r for r in rows if r["model"] == "tickets.ticket"]
+    assert len(tickets) == manifest["counts"]["tickets"]
+    # Every case in the snapshot came with its events: no half-written case.
+    opened = {r["fields"]["ticket"] for r in rows if r["fields"].get("kind") == "ticket.opened"}
+    assert opened == {r["pk"] for r in tickets}
+
+
 def _archive(path: Path, manifest: dict[str, Any], members: dict[str, bytes]) -> None:
     with tarfile.open(path, "w:gz") as tar:
         for name, data in {"manifest.json": json.dumps(manifest).encode(), **members}.items():
@@ -146,7 +205,12 @@ def test_restore_refuses_a_wrong_vendor_or_a_tampered_archive(tmp_path: Path) ->
         database = tar.extractfile("database.sqlite3").read()  # type: ignore[union-attr]
 
     wrong_vendor = tmp_path / "pg.tar.gz"
-    _archive(wrong_vendor, {**manifest, "vendor": "postgresql"}, {"database.sqlite3": database})
+    pg_manifest = {
+        **manifest,
+        "vendor": "postgresql",
+        "database": {**manifest["database"], "member": "database.pgdump"},
+    }
+    _archive(wrong_vendor, pg_manifest, {"database.pgdump": database})
     tampered = tmp_path / "tampered.tar.gz"
     flipped = database[:5000] + bytes([database[5000] ^ 1]) + database[5001:]
     _archive(tampered, manifest, {"database.sqlite3": flipped})
@@ -155,12 +219,21 @@ def test_restore_refuses_a_wrong_vendor_or_a_tampered_archive(tmp_path: Path) ->
     traversal = tmp_path / "traversal.tar.gz"
     _archive(traversal, manifest, {"database.sqlite3": database, "../escape.txt": b"x"})
 
+    outside = tmp_path / "outside.tar.gz"
+    for n, name in enumerate(["/etc/passwd", "caredesk.sqlite3", "static/x", "../x"]):
+        escaping = {**manifest, "files": [{"path": name, "sha256": "0" * 64, "size": 1}]}
+        _archive(outside.with_name(f"outside{n}.tar.gz"), escaping, {"database.sqlite3": database})
+
+    inside = _caredesk(env, "backup", str(Path(env["CAREDESK_DATA_DIR"]) / "b.tar.gz"), ok=False)
+    assert inside.returncode != 0 and "outside the data dir" in inside.stderr
+
     for path, why in [
         (wrong_vendor, "is a backup of a postgresql database, and this instance runs on sqlite"),
         (tampered, "does not match its checksum"),
         (not_ours, "not a caredesk manifest"),
         (traversal, "unexpected member"),
         (tmp_path / "missing.tar.gz", "There is no file"),
+        *[(outside.with_name(f"outside{n}.tar.gz"), "names files outside") for n in range(4)],
     ]:
         done = _caredesk(env, "restore", str(path), ok=False)
         assert done.returncode != 0 and why in done.stderr, (path, done.stderr)

@@ -83,3 +83,42 @@ def test_header_injection_through_the_subject_never_reaches_our_mail(alice) -> N
     assert "\n" not in ticket.subject and "\r" not in ticket.subject
     for mail in OutboundMail.objects.all():
         assert "\n" not in mail.subject
+
+
+def test_attachments_download_only_as_passive_files_and_only_for_who_may_see_them(
+    alice, gina, rep
+) -> None:
+    result = ingest(
+        corpus_file("054-filename-tricks.eml").replace(b"sam@acme.test", b"alice@acme.test"),
+        source="smtp",
+    )
+    files = {a.filename: a for a in Attachment.objects.all()}
+    url = f"/attachments/{files['photo.png'].pk}/"
+
+    for user in (alice, rep):
+        client = Client()
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert "sandbox" in response["Content-Security-Policy"]
+        assert b"".join(response.streaming_content).startswith(b"<html>")
+    assert url in _page(rep, f"/desk/tickets/{result.ticket}/")
+    stranger = Client()
+    stranger.force_login(gina)
+    assert stranger.get(url).status_code == 404
+    assert Client().get(url).status_code == 302
+
+
+def test_the_first_message_of_an_email_case_folds_its_quoted_history_too(alice, rep) -> None:
+    body = "New question here.\n\nOn Mon, Bob wrote:\n> an old <b>quoted</b> line"
+    result = ingest(eml(body=body), source="smtp")
+
+    for page in (
+        _page(rep, f"/desk/tickets/{result.ticket}/"),
+        _page(alice, f"/requests/{result.ticket}/"),
+    ):
+        assert '<details class="quoted">' in page
+        assert "&lt;b&gt;quoted&lt;/b&gt;" in page
+    assert "an old <b>quoted</b> line" in Ticket.objects.get(number=result.ticket).description

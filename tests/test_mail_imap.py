@@ -3,7 +3,12 @@ marked, moved or deleted; a message that cannot be committed stays for the next 
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +21,8 @@ from caredesk.mail import imap, tasks
 from caredesk.mail.models import InboundEmail
 from caredesk.people.models import User
 from caredesk.tickets.models import Ticket
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
@@ -155,3 +162,52 @@ def test_a_mailbox_url_with_every_part() -> None:
         993,
         "Support Box",
     )
+
+
+def test_killing_the_poller_mid_poll_loses_nothing_and_stores_nothing_twice(
+    mailbox: Imap, tmp_path: Path
+) -> None:
+    """SIGKILL the polling process whenever it has marked a few more messages: each poll
+    after that finds the rest (and any committed but unmarked one) and takes them in."""
+    from test_mail_smtpd_kill import _caredesk, _env
+
+    count, kills = 60, 3
+    env = {**_env(tmp_path), "CAREDESK_IMAP_URL": mailbox.url()}
+    _caredesk(env, "setup", "--no-demo")
+    mailbox.append(
+        *[
+            # A sender of its own each: intake holds back a single sender's flood of new cases.
+            eml(sender=f"c{i}@acme.test", subject=f"Poll {i}", message_id=f"<poll-{i}@acme.test>")
+            for i in range(count)
+        ]
+    )
+    poll = [sys.executable, "-m", "caredesk", "shell", "-c",
+            "from caredesk.mail import imap; imap.poll_all()"]  # fmt: skip
+
+    def seen() -> int:
+        return sum(b"\\Seen" in flags for flags in mailbox.flags())
+
+    killed = 0
+    while killed < kills:
+        before = seen()
+        process = subprocess.Popen(poll, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while process.poll() is None and seen() < before + 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed += 1
+        process.wait()
+        assert seen() < count, "the poller finished before it could be killed"
+    _caredesk(env, "shell", "-c", "from caredesk.mail import imap; imap.poll_all()")
+
+    assert seen() == count
+    stored = _caredesk(
+        env,
+        "shell",
+        "-c",
+        "from caredesk.mail.models import InboundEmail as I; from caredesk.tickets.models"
+        " import Ticket as T; print(I.objects.count(), T.objects.count(),"
+        " len(set(I.objects.values_list('message_id', flat=True))))",
+    ).split()[-3:]
+    assert stored == [str(count)] * 3

@@ -69,3 +69,96 @@ def test_an_oversized_message_is_quarantined_and_reprocessed_after_the_limit_ris
 
     assert again.status == "stored"
     assert again.ticket == "CASE-100"
+
+
+def test_an_admin_sees_quarantined_mail_and_reprocesses_it(alice, settings) -> None:
+    from django.test import Client
+
+    from caredesk.people import services as people
+
+    admin = people.add_user("admin@caredesk.test", role="admin", password="correct horse battery")
+    settings.MAIL_MAX_BYTES = 100
+    result = ingest(eml(), source="smtp")
+    client = Client()
+    client.force_login(admin)
+
+    listing = client.get("/admin/mail/inboundemail/?status__exact=quarantined")
+    assert listing.status_code == 200 and "over the limit" in listing.content.decode()
+    detail = client.get(f"/admin/mail/inboundemail/{result.inbound_id}/change/")
+    assert detail.status_code == 200 and "Cannot log in to the agent desktop" in (
+        detail.content.decode()
+    )
+
+    settings.MAIL_MAX_BYTES = 10_000
+    client.post(
+        "/admin/mail/inboundemail/",
+        {"action": "reprocess_selected", "_selected_action": [result.inbound_id]},
+    )
+
+    row = InboundEmail.objects.get(pk=result.inbound_id)
+    assert row.status == "stored" and row.ticket and row.ticket.number == "CASE-100"
+
+
+def test_only_quarantined_mail_is_reprocessed(alice) -> None:
+    from caredesk.core.errors import Conflict
+
+    stored = InboundEmail.objects.get(pk=ingest(eml(), source="smtp").inbound_id)
+
+    with pytest.raises(Conflict):
+        reprocess(stored)
+
+
+def test_a_flagged_case_says_why_on_its_timeline(alice, rep) -> None:
+    from django.test import Client
+
+    ingest(eml(), source="smtp")
+    forged = ingest(
+        eml(sender="mallory@evil.test", subject="Re: [CASE-100]", message_id="<f@evil.test>"),
+        source="smtp",
+    )
+    client = Client()
+    client.force_login(rep)
+
+    page = client.get(f"/desk/tickets/{forged.ticket}/").content.decode()
+
+    assert "opened from a flagged email" in page
+    assert "the subject named CASE-100, but the sender does not belong to it" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_delivered_twice_at_once_is_stored_once(alice) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    raw = eml(message_id="<race@acme.test>")
+
+    def deliver(_: int) -> str:
+        try:
+            return ingest(raw, source="smtp").status
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(deliver, range(4)))
+
+    assert statuses == ["duplicate", "duplicate", "duplicate", "stored"]
+    assert InboundEmail.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Message-ID: <a\x00b@acme.test>\r\nFrom: alice@acme.test\r\nSubject: nul\r\n\r\nx\r\n",
+        b"Message-ID: <\xff\xfe@acme.test>\r\nFrom: alice@acme.test\r\nSubject: \xff\r\n\r\nx\r\n",
+        "Message-ID: <ü@acme.test>\r\nFrom: Ä <alice@acme.test>\r\n\r\n\x00\r\n".encode(),
+        b"From: alice@acme.test\r\nSubject: " + b"x" * 5000 + b"\r\n\r\nlong subject\r\n",
+        b"From: " + b"a" * 400 + b"@acme.test\r\nSubject: long address\r\n\r\nx\r\n",
+    ],
+    ids=["nul-in-message-id", "8bit-message-id", "utf8-message-id", "huge-subject", "long-from"],
+)
+def test_hostile_header_bytes_are_taken_in_or_quarantined_on_every_database(alice, raw) -> None:
+    result = ingest(raw, source="smtp")
+
+    assert result.status in ("stored", "quarantined")
+    assert bytes(InboundEmail.objects.get(pk=result.inbound_id).raw) == raw

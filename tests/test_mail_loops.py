@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from mail_helpers import corpus_file, eml
 
-from caredesk.mail.intake import ACKS_PER_HOUR, ingest
+from caredesk.core.clock import now
+from caredesk.mail.intake import ACKS_PER_HOUR, CASES_PER_HOUR, ingest, reprocess
 from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.mail.outbound import queue_acknowledgement
 from caredesk.sla.models import Clock
@@ -105,6 +109,24 @@ def test_an_auto_reply_that_threads_is_kept_on_the_ticket_without_reopening_it(a
     assert len(_acks()) == 1
 
 
+def test_an_auto_reply_on_a_new_case_stops_no_clock(alice) -> None:
+    case = Ticket.objects.get(number=ingest(eml(), source="smtp").ticket)
+
+    ingest(
+        eml(
+            subject=f"Auto: [{case.number}] Cannot log in",
+            message_id="<auto-2@acme.test>",
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        source="smtp",
+    )
+
+    clock = Clock.objects.get(ticket=case, kind="first_response")
+    assert clock.stopped_at is None
+    case.refresh_from_db()
+    assert case.status == Status.NEW
+
+
 def test_an_auto_reply_that_threads_nowhere_opens_no_case(alice) -> None:
     result = ingest(corpus_file("056-auto-rfc3834.eml"), source="smtp")
 
@@ -191,6 +213,9 @@ def test_an_auto_reply_storm_of_200_messages_yields_a_bounded_handful_of_acks(
 
     assert robot.sent == 200
     assert len(_acks()) <= ACKS_PER_HOUR
+    # Nothing is lost, and a robot that never marks its mail cannot fill the queue either.
+    assert InboundEmail.objects.count() == 201
+    assert Ticket.objects.count() <= CASES_PER_HOUR
 
 
 def test_the_acknowledgement_is_auto_submitted(alice) -> None:
@@ -200,3 +225,44 @@ def test_the_acknowledgement_is_auto_submitted(alice) -> None:
     again = queue_acknowledgement(case, to="alice@acme.test", inbound=InboundEmail.objects.get())
 
     assert ack.auto_submitted and again.auto_submitted
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Out of office replies are not working", "Automatic reply settings for my team", "Absence"],
+)
+def test_a_person_writing_about_auto_replies_still_opens_a_case(alice, subject: str) -> None:
+    result = ingest(eml(subject=subject), source="smtp")
+
+    assert result.status == "stored" and result.ticket
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: Cannot log in",
+        "Out of Office: Cannot log in",
+        "Abwesenheitsnotiz: Frage",
+        "Automatische Antwort: Frage",
+        "Réponse automatique : Question",
+    ],
+)
+def test_responders_subject_prefixes_mark_an_auto_reply(alice, subject: str) -> None:
+    result = ingest(eml(subject=subject), source="smtp")
+
+    assert result.status == "ignored"
+    assert InboundEmail.objects.get(pk=result.inbound_id).kind == "auto_reply"
+
+
+def test_a_flood_of_new_cases_from_one_sender_waits_in_quarantine(alice) -> None:
+    start = now()
+    with time_machine.travel(start, tick=False):
+        for i in range(CASES_PER_HOUR + 1):
+            raw = eml(subject=f"Robot {i}", message_id=f"<r{i}@acme.test>")
+            last = ingest(raw, source="smtp")
+
+    assert last.status == "quarantined" and "within the hour" in last.reason
+    assert Ticket.objects.count() == CASES_PER_HOUR
+    with time_machine.travel(start + dt.timedelta(hours=1, minutes=1), tick=False):
+        again = reprocess(InboundEmail.objects.get(pk=last.inbound_id))
+    assert again.status == "stored" and again.ticket

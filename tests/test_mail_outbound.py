@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 from mail_servers import CaptureServer
 
 from caredesk.core.errors import InvalidInput
 from caredesk.mail import ids, outbound, tasks
 from caredesk.mail.models import InboundEmail, OutboundMail
+from caredesk.people import services as people
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Channel
 from caredesk.sla.models import Clock
@@ -190,7 +193,7 @@ def test_a_send_claimed_by_a_dead_worker_is_sent_after_its_claim_runs_out(
 
 @pytest.mark.parametrize(
     "subject",
-    ["Help\r\nBcc: everyone@evil.test", "Help\nX-Injected: 1", "Help\x00", "Help\u2028more"],
+    ["Help\r\nBcc: everyone@evil.test", "Help\nX-Injected: 1", "Help\x1b[31m", "Help\u2028more"],
 )
 def test_header_injection_through_the_subject_is_refused(
     smtp: CaptureServer,
@@ -287,3 +290,88 @@ def test_message_ids_and_bounce_addresses_cannot_be_forged(rep: User, alice: Use
     assert ids.outbound_for_bounce_address(head[:-1] + "x@" + dom) is None
     assert ids.outbound_for_bounce_address("bounces+1.aaaaaaaaaaaaaaaa@care.example") is None
     assert ids.outbound_for_bounce_address("alice@acme.test") is None
+
+
+def test_the_desk_shows_an_undelivered_mail_and_its_delivery(
+    smtp: CaptureServer, rep: User, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ticket = email_case(rep, alice)
+    desk = Client()
+    desk.force_login(rep)
+    smtp.refuse("451 4.3.0 mailbox busy")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.post(
+            f"/desk/tickets/{ticket.number}/reply", {"reply-body": "Please restart the dialer."}
+        )
+    assert response.status_code in (200, 302)
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "Email not delivered" in page
+    assert "could not send an email to Alice &lt;alice@acme.test&gt; yet; retrying" in page
+    assert "451 4.3.0 mailbox busy" in page
+
+    OutboundMail.objects.update(next_attempt_at=timezone.now())
+    tasks.retry_outbound.call_local()
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "Email not delivered" not in page
+    assert "sent an email to Alice &lt;alice@acme.test&gt; after 2 attempts" in page
+
+
+def test_an_admin_sees_the_outbox_and_sends_a_refused_mail_again(
+    smtp: CaptureServer, rep: User, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ticket = email_case(rep, alice)
+    smtp.refuse("550 5.2.2 mailbox full")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(ticket, actor=rep, body="Restart it.", channel=Channel.EMAIL)
+    row = OutboundMail.objects.get()
+    admin = Client()
+    admin.force_login(people.add_user("admin@caredesk.test", role="admin", password="x" * 12))
+    listing = admin.get("/admin/mail/outboundmail/?state=rejected").content.decode()
+    assert ticket.number in listing
+    assert (
+        "550 5.2.2 mailbox full"
+        in admin.get(f"/admin/mail/outboundmail/{row.pk}/change/").content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            "/admin/mail/outboundmail/",
+            {"action": "retry_selected", "_selected_action": [row.pk]},
+        )
+    row.refresh_from_db()
+    assert row.state == OutboundMail.State.SENT and len(smtp.messages) == 1
+
+
+def test_files_attached_to_a_reply_go_with_the_mail(
+    smtp: CaptureServer, rep: User, alice: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ticket = email_case(rep, alice)
+    report = SimpleUploadedFile("dialer-log.txt", b"09:40 agent ready, no calls\n", "text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply(
+            ticket,
+            actor=rep,
+            body="The log is attached.",
+            channel=Channel.EMAIL,
+            attachments=[report],
+        )
+    (sent,) = smtp.messages
+    (part,) = list(sent.message.iter_attachments())
+    assert part.get_filename() == "dialer-log.txt"
+    assert part.get_content_type() == "text/plain"
+    assert part.get_content().replace("\r\n", "\n") == "09:40 agent ready, no calls\n"
+    assert "The log is attached." in sent.text()
+
+
+def test_an_attachment_name_that_would_inject_a_header_stops_that_mail_for_good(
+    smtp: CaptureServer, rep: User, alice: User
+) -> None:
+    ticket = email_case(rep, alice)
+    report = SimpleUploadedFile("log.txt", b"log\n", "text/plain")
+    message = services.reply(
+        ticket, actor=rep, body="Attached.", channel=Channel.EMAIL, attachments=[report]
+    )
+    message.attachments.update(filename="log.txt\r\nBcc: everyone@evil.test")
+    row = outbound.send(OutboundMail.objects.get().pk)
+    assert row is not None and row.state == OutboundMail.State.REJECTED
+    assert "control character" in row.last_error
+    assert smtp.messages == [] and outbound.due() == []

@@ -29,7 +29,7 @@ class Listener:
     def __init__(self, *, lmtp: bool = False, domains: tuple[str, ...] = (), max_bytes: int = 0):
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
-        factory = smtpd.make_factory(
+        self.handler = smtpd.Handler(
             lmtp=lmtp, domains=domains, max_bytes=max_bytes or smtpd.max_message_bytes()
         )
         started = threading.Event()
@@ -37,7 +37,7 @@ class Listener:
         def run() -> None:
             asyncio.set_event_loop(self.loop)
             server = self.loop.run_until_complete(
-                self.loop.create_server(factory, "127.0.0.1", self.port)
+                self.loop.create_server(self.handler.protocol, "127.0.0.1", self.port)
             )
             started.set()
             self.loop.run_forever()
@@ -51,6 +51,7 @@ class Listener:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.handler.close()
 
 
 @pytest.fixture

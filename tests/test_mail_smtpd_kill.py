@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import threading
@@ -97,7 +98,12 @@ def _kill_during_intake(env: dict[str, str]) -> None:
     server = Smtpd(env)
     server.start()
     messages = [
-        eml(subject=f"Dialer question {i}", message_id=f"<kill-{i}@acme.test>")
+        # A sender of its own each: intake holds back a single sender's flood of new cases.
+        eml(
+            sender=f"c{i}@acme.test",
+            subject=f"Dialer question {i}",
+            message_id=f"<kill-{i}@acme.test>",
+        )
         for i in range(MESSAGES)
     ]
     accepted: list[int] = []
@@ -168,3 +174,45 @@ def test_killing_the_listener_loses_nothing_on_postgres(tmp_path: Path) -> None:
             _kill_during_intake(_env(tmp_path, f"{server}/{name}"))
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_forked_listener_processes_share_the_port_and_die_with_their_parent(
+    tmp_path: Path,
+) -> None:
+    env = _env(tmp_path)
+    _caredesk(env, "setup", "--no-demo")
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "caredesk", "smtpd", "--port", str(port), "--processes", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        assert "(2 processes)" in parent.stdout.readline()
+        tries: list[int] = []
+        for i in range(20):
+            _deliver(port, eml(subject=f"Fork {i}", message_id=f"<fork-{i}@acme.test>"), tries)
+        assert len(tries) == 20, "every message was taken at the first attempt"
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    # The children notice within a second that their parent is gone and close the port.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("a listener process outlived its parent")
+    count = _caredesk(
+        env,
+        "shell",
+        "-c",
+        "from caredesk.mail.models import InboundEmail as I; print(I.objects.count())",
+    ).split()[-1]
+    assert count == "20"

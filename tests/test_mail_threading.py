@@ -226,3 +226,37 @@ def test_an_agent_writing_from_a_mail_client_adds_an_internal_note(alice, rep) -
     assert result.ticket == case.number
     note = case.messages.get(body="Looking into it.")
     assert note.kind == Message.Kind.NOTE
+
+
+def test_a_reply_all_to_the_customers_own_message_lands_on_its_case(alice, bob) -> None:
+    case = _case()
+
+    result = ingest(
+        eml(
+            sender="Bob <bob@acme.test>",
+            subject="Re: Cannot log in to the agent desktop",
+            body="Same here.",
+            message_id="<bob-1@acme.test>",
+            headers={"In-Reply-To": "<first@acme.test>", "References": "<first@acme.test>"},
+        ),
+        source="smtp",
+    )
+
+    assert result.ticket == case.number
+    assert "inbound-reference" in result.reason
+
+
+def test_a_stranger_replying_to_a_customers_message_id_does_not_get_in(alice, gina) -> None:
+    case = _case()
+
+    result = ingest(
+        eml(
+            sender="gina@globex.test",
+            subject="Re: Cannot log in",
+            message_id="<gina-1@globex.test>",
+            headers={"In-Reply-To": "<first@acme.test>"},
+        ),
+        source="smtp",
+    )
+
+    assert result.ticket != case.number

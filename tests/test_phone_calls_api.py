@@ -170,3 +170,18 @@ def test_the_call_shows_in_the_ticket_timeline(rep: User, day: Pbx) -> None:
     assert "answered a call from +12125550142 after 12 s" in page
     assert "ended: answered, talked 5 min 0 s" in page
     assert "rep@caredesk.test" in page
+
+
+def test_the_phone_routes_are_in_the_openapi_document(db: None) -> None:
+    doc = Client().get("/api/v1/openapi.json").json()
+    cti = doc["paths"]["/api/v1/cti/{token}"]["post"]
+    body = cti["requestBody"]["content"]
+    assert set(body) == {"application/x-www-form-urlencoded", "application/json"}
+    assert body["application/json"]["schema"]["properties"]["event"]["enum"] == [
+        "newCall",
+        "answer",
+        "hangup",
+    ]
+    assert not cti.get("security")  # the token is in the path
+    for path in ("/api/v1/calls", "/api/v1/calls/service-level", "/api/v1/calls/{call_id}/attach"):
+        assert path in doc["paths"]

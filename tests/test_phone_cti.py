@@ -3,12 +3,16 @@ calls, the cases they open and the figures they leave, whatever the order or rep
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from phone_helpers import Pbx
 
 from caredesk.people import services as people
@@ -289,3 +293,46 @@ def test_the_cti_token_is_the_last_path_segment_only(pbx: Pbx, staffed: None) ->
     people.revoke_token(people.token_user(pbx.token))  # type: ignore[arg-type]
     resp = pbx.post(event="newCall", callId="r", direction="in")
     assert resp.status_code == 401 and Call.objects.count() == 0
+
+
+def test_an_agent_added_with_an_extension_is_matched_on_answer(pbx: Pbx) -> None:
+    call_command(
+        "user", "add", "rep9@caredesk.test", "--role", "representative", "--extension", "209",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    with time_machine.travel(TUESDAY_10, tick=False):
+        pbx.send("newCall", "x-1", direction="in", from_=ACME_LINE)
+        pbx.send("answer", "x-1", answeringNumber="209")
+    answered_by = Call.objects.get(call_id="x-1").answered_by
+    assert answered_by is not None and answered_by.email == "rep9@caredesk.test"
+
+
+FIELD_NAMES = ["event", "callId", "direction", "from", "to", "user[]", "queue", "cause",
+               "answeringNumber", "timestamp", "origCallId", "junk"]  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(FIELD_NAMES),
+        st.one_of(
+            st.sampled_from(["newCall", "answer", "hangup", "in", "out", "busy", "NO_ANSWER"]),
+            st.text(max_size=40),
+            st.integers().map(str),
+        ),
+        max_size=8,
+    ),
+    as_json=st.booleans(),
+)
+def test_any_event_gets_an_answer_never_a_server_error(
+    manager: User, fields: dict[str, str], as_json: bool
+) -> None:
+    pbx = Pbx(manager, as_json=as_json)
+    before = counts()
+    resp = pbx.post(**fields)
+    assert resp.status_code in (200, 403, 413, 422), resp.content
+    body = resp.json()
+    if resp.status_code != 200:
+        assert body["message"] and counts() == before

@@ -98,6 +98,9 @@ def test_the_wallboard_shows_waiting_callers_and_todays_figures(
         live = desk(rep).get("/desk/phone/", headers={"HX-Request": "true"})
         body = live.content.decode()
         assert live.status_code == 200 and 'id="board"' in body and "<html" not in body
+        csv = desk(rep).get("/desk/phone/", {"day": "2026-12-01", "format": "csv"})
+        rows = csv.content.decode().splitlines()
+        assert csv["Content-Type"].startswith("text/csv") and rows[1].startswith("2026-12-01T10:00")
 
 
 def test_customers_see_no_phone_pages(alice: User) -> None:

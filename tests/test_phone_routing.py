@@ -13,7 +13,8 @@ from phone_helpers import Pbx
 
 from caredesk.people.models import User
 from caredesk.people.presence import set_presence
-from caredesk.phone.models import Call, DialTarget
+from caredesk.phone.models import BlockedNumber, Call, DialTarget
+from caredesk.phone.service_level import compute
 from caredesk.sla.models import Clock
 
 ET = ZoneInfo("America/New_York")
@@ -110,3 +111,27 @@ def test_an_overflow_call_answered_by_emergency_care_keeps_the_30_second_target(
     assert call.ticket is not None and call.ticket.assignee == emergency
     first = Clock.objects.get(ticket=call.ticket, kind="first_response")
     assert (first.outcome, first.emergency) == ("met", False)
+
+
+def test_a_blocked_caller_is_rejected_and_not_offered(pbx: Pbx, rep: User) -> None:
+    BlockedNumber.objects.create(number="+12125550142", note="robocaller")
+    assert ring(pbx, TUESDAY_10) == {"action": "reject", "reason": "busy"}
+    assert ring(pbx, TUESDAY_10) == {"action": "reject", "reason": "busy"}  # a retry
+    with time_machine.travel(TUESDAY_10 + timedelta(seconds=1), tick=False):
+        pbx.send("hangup", "r-1", cause="USER_BUSY")
+    call = Call.objects.get()
+    assert (call.outcome, call.routed_to, call.ticket) == ("rejected", "", None)
+    with time_machine.travel(TUESDAY_10 + timedelta(hours=1), tick=False):
+        assert compute().overall.offered == 0
+
+
+def test_a_withheld_number_is_answered_on_a_case_without_a_requester(pbx: Pbx, rep: User) -> None:
+    with time_machine.travel(TUESDAY_10, tick=False) as clock:
+        reply = pbx.send("newCall", "anon", direction="in", from_="anonymous", to="8884773448")
+        assert reply["action"] == "dial"
+        clock.shift(3)
+        pbx.send("answer", "anon", user=[rep.email])
+    call = Call.objects.get()
+    assert call.caller == "" and call.contact is None and call.ticket is not None
+    assert call.ticket.requester is None
+    assert call.ticket.subject == "Phone call from a withheld number"

@@ -93,3 +93,47 @@ def test_simulate_with_a_bad_token_says_so(live_server: object, manager: User) -
             "--calls", "5", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO(),
         )  # fmt: skip
     assert Call.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pbx_retrying_at_once_leaves_one_call_one_case(
+    live_server: object, manager: User, rep: User
+) -> None:
+    """The same events posted by several connections at the same moment (a PBX retrying
+    while the first try is still in flight): each (call, event) counts once, one case per
+    answered call, and no request fails."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlencode, urlsplit
+
+    from caredesk.phone.models import CallEvent
+    from caredesk.tickets.models import Ticket
+
+    _, token = people.create_token(manager, scope="intake")
+    parts = urlsplit(str(live_server))
+
+    def post(fields: dict[str, str]) -> int:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+        conn.request(
+            "POST",
+            f"/api/v1/cti/{token}",
+            body=urlencode(fields),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        status = conn.getresponse().status
+        conn.close()
+        return status
+
+    calls = [f"race-{n}" for n in range(4)]
+    with ThreadPoolExecutor(8) as pool:
+        for event in (
+            {"event": "newCall", "direction": "in", "from": "+12125550142"},
+            {"event": "answer", "user[]": rep.email},
+            {"event": "hangup", "cause": "normalClearing"},
+        ):
+            tries = [{**event, "callId": c} for c in calls for _ in range(4)]
+            assert set(pool.map(post, tries)) == {200}
+    assert CallEvent.objects.count() == 12
+    assert sorted(CallEvent.objects.values_list("repeats", flat=True)) == [3] * 12
+    assert Ticket.objects.count() == 4
+    assert set(Call.objects.values_list("outcome", flat=True)) == {"answered"}

@@ -104,6 +104,18 @@ def test_bad_input_opens_nothing(
     assert snapshot() == before
 
 
+def test_a_subject_is_one_line(rep: User, alice: User) -> None:
+    """A subject travels in mail headers: pasted line breaks and tabs become spaces, so an
+    agent's emailed answer on the case is never refused for its subject."""
+    case = services.open_case(
+        actor=rep, subject=" Dialer down\r\n\tsince 9:00\x0b on NA4 ", channel="phone",
+        requester=alice,
+    )  # fmt: skip
+    assert case.subject == "Dialer down since 9:00 on NA4"
+    reply = services.reply(case, actor=rep, body="We are on it.", channel="email")
+    assert reply.ticket.subject == case.subject
+
+
 def test_customer_cannot_open_for_someone_else(alice: User, bob: User) -> None:
     before = snapshot()
     with pytest.raises(InvalidInput):

@@ -123,3 +123,26 @@ def test_last_use_is_written_at_most_once_a_minute(
     page = _signed_in(rep).get("/desk/tokens/").content.decode()
     shown = token.last_used_at.astimezone(ZoneInfo("America/New_York")).isoformat()[:16]
     assert f'datetime="{shown}' in page
+
+
+def test_an_agent_creates_a_token_in_the_desk_and_sees_it_once(rep: User) -> None:
+    client = _signed_in(rep)
+    response = client.post("/desk/tokens/new", {"name": "wallboard", "scope": "read", "days": "30"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    raw = html.split('<code class="new-token">')[1].split("</code>")[0]
+    assert _works(raw) == 200
+    token = ApiToken.objects.get(user=rep)
+    assert (token.name, token.scope) == ("wallboard", "read")
+    assert token.expires_at is not None
+    assert abs(token.expires_at - (now() + timedelta(days=30))) < timedelta(minutes=1)
+    assert raw not in client.get("/desk/tokens/").content.decode(), "shown only once"
+    entry = AuditEntry.objects.get(action="token.created")
+    assert (entry.actor, entry.source) == (rep, "desk")
+
+
+@pytest.mark.parametrize("days", ["0", "99999", "soon"])
+def test_a_bad_expiry_in_the_desk_creates_nothing(rep: User, days: str) -> None:
+    response = _signed_in(rep).post("/desk/tokens/new", {"scope": "read", "days": days})
+    assert response.status_code == 400
+    assert not ApiToken.objects.exists()

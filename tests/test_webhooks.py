@@ -20,6 +20,7 @@ from django.db import transaction
 from huey.contrib.djhuey import HUEY
 
 from caredesk.api.models import Webhook, WebhookDelivery
+from caredesk.core.models import AuditEntry
 from caredesk.people.models import User
 from caredesk.sla import services as sla
 from caredesk.status import public
@@ -154,6 +155,11 @@ def test_managers_add_list_read_and_delete_webhooks(
     assert deleted.status_code == 204
     assert api(manager).get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
     assert api(manager).get("/api/v1/webhooks").json()["items"] == []
+    created, deleted_entry = AuditEntry.objects.filter(object_type="api.webhook").order_by("id")
+    assert (created.action, created.actor, created.source) == ("created", manager, "api")
+    assert created.changes["url"] == [None, "https://hooks.test/in"]
+    assert created.changes["secret"][1].startswith("hidden:"), "the secret is not in the audit"
+    assert deleted_entry.action == "deleted" and deleted_entry.changes["deleted_at"][0] is None
 
 
 @pytest.mark.parametrize(
@@ -316,6 +322,25 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_answers(
     (logged,) = api(manager).get(f"/api/v1/webhooks/{hook['id']}").json()["deliveries"]
     assert [a["status"] for a in logged["attempts"]] == [500, 503, 200]
     assert "answered 500" in logged["attempts"][0]["error"]
+
+
+def test_a_receiver_that_never_answers_well_is_given_up_after_the_last_retry(
+    manager: User, rep: User, api: Any, receiver: Receiver, commit: Callable[[], Any]
+) -> None:
+    _subscribe(manager, api, receiver.url, ["ticket.opened"])
+    receiver.answers = [(500, "")] * 20
+    with commit():
+        services.open_case(actor=rep, subject="Reports empty", channel="api")
+    waits = []
+    while scheduled := HUEY.scheduled():
+        (task,) = scheduled
+        waits.append(task.retry_delay // 2)  # the wait before this try
+        HUEY.storage.flush_schedule()
+        HUEY.execute(task, timestamp=task.eta)
+    assert waits == [30 * 2**n for n in range(8)]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.attempts == 9 and len(receiver.requests) == 9
+    assert delivery.failed_at is not None and delivery.delivered_at is None
 
 
 def test_a_deleted_webhook_gets_no_more_retries(

@@ -39,14 +39,20 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     )
 
 
+SOURCES = ("body", "query", "path", "header", "cookie", "form", "file")
+WRAPPERS = ("payload", "filters", "query")
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    loc = [
-        str(part)
-        for part in first.get("loc", ())
-        if part not in ("body", "payload", "query", "filters")
-    ]
+    # ninja's loc is (source, parameter, field...): ("body", "payload", "subject") names the
+    # field "subject"; a field may itself be called "body", so strip by position, not name.
+    loc = [str(part) for part in first.get("loc", ())]
+    if loc and loc[0] in SOURCES:
+        loc = loc[1:]
+    if loc and loc[0] in WRAPPERS:
+        loc = loc[1:]
     field = ".".join(loc) or None
     message = first.get("msg", "Invalid request.")
     if field:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from caredesk.api.models import EVENT_TYPES, Webhook, WebhookAttempt, WebhookDelivery
 from caredesk.core import webhooks
@@ -81,7 +81,7 @@ def create_webhook(
         )
 
 
-def active() -> Any:
+def active() -> QuerySet[Webhook]:
     return Webhook.objects.filter(deleted_at=None)
 
 
@@ -133,7 +133,8 @@ def ticket_event(event_id: int, kind: str) -> None:
     }
     if kind == "ticket.replied":
         message = Message.objects.select_related("author").filter(pk=event.data.get("message"))
-        payload["message"] = message_json(message.get()) if message.exists() else None
+        found = message.first()
+        payload["message"] = message_json(found) if found is not None else None
     _queue(hooks, kind, payload)
 
 
@@ -226,6 +227,10 @@ def attempt(delivery_id: int) -> WebhookDelivery | None:
     else:
         raise RetryLater(f"{response.url} answered {response.status}.")
     return delivery
+
+
+def give_up(delivery_id: int) -> None:
+    WebhookDelivery.objects.filter(pk=delivery_id, delivered_at=None).update(failed_at=now())
 
 
 def _why(response: webhooks.Response) -> str:

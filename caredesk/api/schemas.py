@@ -11,6 +11,11 @@ from pydantic import BaseModel, Field
 from caredesk.sla.models import Clock
 from caredesk.sla.services import clock_json
 from caredesk.tickets.models import Attachment, Event, Message, Ticket, WorkOrder
+from caredesk.tickets.services import MAX_TEXT
+
+# Written text must hold something besides white space; bodies stay under MAX_TEXT
+# characters (a bigger request is refused with a clear 422, not stored).
+TEXT = r"\S"
 
 
 class ErrorOut(Schema):
@@ -56,18 +61,18 @@ class TicketPage(BaseModel):
 
 
 class TicketIn(Schema):
-    subject: str = Field(max_length=300)
-    description: str = ""
+    subject: str = Field(min_length=1, max_length=300, pattern=TEXT)
+    description: str = Field("", max_length=MAX_TEXT)
     priority: Literal["low", "medium", "high", "critical"] | None = None
     channel: Literal["email", "phone", "portal", "api"] = "api"
     environment: str | None = None
     requester: str | None = Field(None, description="The contact's email (agents only).")
-    requester_name: str = ""
+    requester_name: str = Field("", max_length=200)
     organization: str | None = Field(None, description="An organization key (agents only).")
 
 
 class MessageIn(Schema):
-    body: str
+    body: str = Field(min_length=1, max_length=MAX_TEXT, pattern=TEXT)
 
 
 class AttachmentOut(Schema):
@@ -95,7 +100,7 @@ class MessagePage(Schema):
 
 class EscalateIn(Schema):
     to: str = Field(description="technical-support or project-coordination")
-    reason: str
+    reason: str = Field(min_length=1, max_length=MAX_TEXT, pattern=TEXT)
     category: str | None = None
     priority: Literal["low", "medium", "high", "critical"] | None = None
 

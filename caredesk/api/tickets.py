@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from caredesk.api.schemas import (
     AssignIn,
@@ -32,7 +32,7 @@ from caredesk.api.schemas import (
     work_order_json,
 )
 from caredesk.core.errors import InvalidInput, NotFound
-from caredesk.core.pagination import keyset_page
+from caredesk.core.pagination import MAX_LIMIT, keyset_page
 from caredesk.people import services as people
 from caredesk.people.access import visible_agents, visible_organizations
 from caredesk.people.models import User
@@ -107,7 +107,7 @@ class TicketFilters(Schema):
     assignee: str | None = None
     organization: str | None = None
     text: str | None = None
-    limit: int | None = None
+    limit: int | None = Field(None, ge=1, le=MAX_LIMIT)
     cursor: str | None = None
 
 
@@ -217,7 +217,10 @@ def get_one(request: HttpRequest, number: str) -> dict[str, object]:
 
 @router.get("/tickets/{number}/messages", response={200: MessagePage, **ERRORS}, summary="Messages")
 def list_messages(
-    request: HttpRequest, number: str, limit: int | None = None, cursor: str | None = None
+    request: HttpRequest,
+    number: str,
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT),
+    cursor: str | None = None,
 ) -> dict[str, object]:
     """Oldest first. Customers see public replies only, never internal notes."""
     ticket = _one(request, number)
@@ -240,7 +243,7 @@ def list_messages(
         "responses": {
             "200": {
                 "description": "The file, always as a download",
-                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     },
@@ -370,7 +373,10 @@ def post_work_order(request: HttpRequest, number: str, payload: WorkOrderIn) -> 
 
 @router.get("/tickets/{number}/events", response={200: EventPage, **ERRORS}, summary="Events")
 def list_events(
-    request: HttpRequest, number: str, limit: int | None = None, cursor: str | None = None
+    request: HttpRequest,
+    number: str,
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT),
+    cursor: str | None = None,
 ) -> dict[str, object]:
     """The ticket's append-only history, oldest first (agents only: it holds internal notes)."""
     ticket = _one(request, number)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -11,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from caredesk.api import outgoing
 from caredesk.api.models import EVENT_TYPES, Webhook, WebhookAttempt, WebhookDelivery
 from caredesk.api.schemas import ErrorOut
+from caredesk.core import audit
 from caredesk.core.pagination import keyset_page
 from caredesk.people.models import User
 
@@ -116,12 +118,14 @@ def _delivery(d: WebhookDelivery) -> dict[str, object]:
 
 @router.post("", response={201: WebhookCreated, **ERRORS}, summary="Add a webhook")
 def create(request: HttpRequest, payload: WebhookIn) -> Status[dict[str, object]]:
-    hook = outgoing.create_webhook(
-        actor=_user(request),
-        url=payload.url,
-        events=payload.events,
-        description=payload.description,
-    )
+    user = _user(request)
+    with transaction.atomic():
+        hook = outgoing.create_webhook(
+            actor=user, url=payload.url, events=payload.events, description=payload.description
+        )
+        audit.record(
+            actor=user, source="api", action="created", obj=hook, after=audit.snapshot(hook)
+        )
     return Status(201, {**_json(hook), "secret": hook.secret})
 
 
@@ -146,5 +150,12 @@ def get_one(request: HttpRequest, webhook_id: int) -> dict[str, object]:
 @router.delete("/{webhook_id}", response={204: None, **ERRORS}, summary="Delete a webhook")
 def delete(request: HttpRequest, webhook_id: int) -> Status[None]:
     user = _user(request)
-    outgoing.delete_webhook(outgoing.get_webhook(user, webhook_id), actor=user)
+    with transaction.atomic():
+        hook = outgoing.get_webhook(user, webhook_id)
+        before = audit.snapshot(hook)
+        outgoing.delete_webhook(hook, actor=user)
+        audit.record(
+            actor=user, source="api", action="deleted", obj=hook,
+            before=before, after=audit.snapshot(hook),
+        )  # fmt: skip
     return Status(204, None)

@@ -6,9 +6,8 @@ SHA-256 of every other member. A restore reads and checks the whole archive (and
 SQLite, the database's own integrity) before it touches anything, so a damaged file or one
 made for the other database vendor changes nothing.
 
-SQLite is copied with its online backup API, which reads one consistent snapshot while
-the instance keeps serving; PostgreSQL with pg_dump (custom format) inside an exported
-snapshot, so the counts in the manifest describe exactly the rows in the dump.
+The database copies themselves (SQLite's online backup API, pg_dump in an exported
+snapshot) are in caredesk/core/databases.py.
 """
 
 from __future__ import annotations
@@ -19,20 +18,20 @@ import io
 import json
 import os
 import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
+from caredesk.core import databases
 from caredesk.core.clock import now
-from caredesk.core.errors import InvalidInput
+from caredesk.core.databases import BackupError
 
 FORMAT = "caredesk-backup"
 FORMAT_VERSION = 1
@@ -40,24 +39,11 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 FILES = "files/"
-# Tables whose rows the manifest counts (checked again after a restore).
-COUNTED = {
-    "tickets": "tickets_ticket",
-    "messages": "tickets_message",
-    "events": "tickets_event",
-    "attachments": "tickets_attachment",
-    "users": "people_user",
-    "organizations": "people_organization",
-}
 # Under the data dir, everything is the instance's data except these: the database itself
 # (copied through its own API), Huey's queue, generated static files, the test database and
 # the file outbox of a development instance.
 SKIP_NAMES = ("huey.sqlite3", "test.sqlite3")
 SKIP_DIRS = ("static", "outbox")
-
-
-class BackupError(InvalidInput):
-    """A backup that cannot be made, or an archive that may not be restored."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +52,6 @@ class Summary:
     vendor: str
     counts: dict[str, int]
     files: int
-
-
-def vendor() -> str:
-    return connection.vendor
 
 
 def _sha256(path: Path) -> str:
@@ -84,15 +66,22 @@ def _data_dir() -> Path:
     return Path(settings.DATA_DIR)
 
 
-def _sqlite_path() -> Path:
-    return Path(settings.DATABASES["default"]["NAME"])
+def _is_instance_file(rel: PurePosixPath) -> bool:
+    """Whether a path relative to the data dir holds instance data (see SKIP_*)."""
+    parts = rel.parts
+    if not parts or rel.is_absolute() or ".." in parts or any(p.startswith(".") for p in parts):
+        return False
+    if len(parts) > 1:
+        return parts[0] not in SKIP_DIRS
+    name = parts[0]
+    # The embedded database file is skipped even on PostgreSQL: there it is a leftover.
+    skipped = (*SKIP_NAMES, Path(settings.SQLITE_PATH).name)
+    return not name.startswith(skipped) and not name.endswith(".tmp")
 
 
 def instance_files() -> list[Path]:
     """The files under the data dir that belong to the instance (paths relative to it)."""
     root = _data_dir()
-    # The embedded database file is skipped even on PostgreSQL: there it is a leftover.
-    database = Path(settings.SQLITE_PATH).name
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
@@ -101,98 +90,10 @@ def instance_files() -> list[Path]:
         for name in filenames:
             path = here / name
             rel = path.relative_to(root)
-            if here == root and (
-                name.startswith(SKIP_NAMES)
-                or name.startswith(database)
-                or name.endswith((".tmp", ".caredesk-backup"))
-            ):
-                continue
-            if path.is_symlink() or not path.is_file():
-                continue
-            found.append(rel)
+            wanted = _is_instance_file(PurePosixPath(rel.as_posix()))
+            if wanted and path.is_file() and not path.is_symlink():
+                found.append(rel)
     return sorted(found)
-
-
-# --- the database ---------------------------------------------------------------------------
-
-
-def _counts(cursor: Any) -> dict[str, int]:
-    counts = {}
-    for key, table in COUNTED.items():
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (fixed table names)
-        counts[key] = int(cursor.fetchone()[0])
-    return counts
-
-
-def _migrations(cursor: Any) -> list[list[str]]:
-    cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
-    return [[app, name] for app, name in cursor.fetchall()]
-
-
-def _dump_sqlite(target: Path) -> tuple[dict[str, int], list[list[str]]]:
-    source = sqlite3.connect(_sqlite_path(), timeout=30)
-    copy = sqlite3.connect(target)
-    try:
-        # One step (-1 pages): the whole database under one read snapshot, so writers of a
-        # running instance neither restart the copy nor end up half in it.
-        source.backup(copy, pages=-1)
-        copy.execute("PRAGMA journal_mode=DELETE")
-        cursor = copy.cursor()
-        return _counts(cursor), _migrations(cursor)
-    finally:
-        copy.close()
-        source.close()
-
-
-def _pg_env() -> tuple[list[str], dict[str, str]]:
-    db = settings.DATABASES["default"]
-    args = []
-    if db.get("HOST"):
-        args += ["--host", str(db["HOST"])]
-    if db.get("PORT"):
-        args += ["--port", str(db["PORT"])]
-    if db.get("USER"):
-        args += ["--username", str(db["USER"])]
-    env = dict(os.environ)
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = str(db["PASSWORD"])
-    return args, env
-
-
-def _run(command: list[str], env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[bytes]:
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, check=False, **kw)
-    except FileNotFoundError:
-        raise BackupError(
-            f"{command[0]} is not installed; PostgreSQL backups need the PostgreSQL client"
-            " programs (pg_dump, pg_restore, psql) of the server's major version."
-        ) from None
-    if done.returncode != 0:
-        raise BackupError(f"{command[0]} failed: {done.stderr.decode(errors='replace').strip()}")
-    return done
-
-
-def _dump_postgres(target: Path) -> tuple[dict[str, int], list[list[str]]]:
-    args, env = _pg_env()
-    name = str(settings.DATABASES["default"]["NAME"])
-    snapshot = connections.create_connection("default")
-    try:
-        # The counts and pg_dump read the same exported snapshot: the manifest tells exactly
-        # what is in the dump even while the instance keeps writing.
-        with snapshot.cursor() as cursor:
-            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor.execute("SELECT pg_export_snapshot()")
-            snapshot_id = cursor.fetchone()[0]
-            counts, migrations = _counts(cursor), _migrations(cursor)
-            _run(
-                ["pg_dump", *args, "--format=custom", f"--snapshot={snapshot_id}",
-                 "--no-owner", "--no-privileges", "--file", str(target), name],
-                env,
-            )  # fmt: skip
-            cursor.execute("COMMIT")
-    finally:
-        snapshot.close()
-    return counts, migrations
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -213,14 +114,19 @@ def backup(path: str | Path) -> Summary:
         raise BackupError(f"{target} is a directory; name the archive file to write.", field="file")
     if not target.parent.is_dir():
         raise BackupError(f"The directory {target.parent} does not exist.", field="file")
-    kind = vendor()
+    if target.is_relative_to(_data_dir()):
+        # It would be part of the next backup, and lost with the disk it protects against.
+        raise BackupError(f"Write the backup outside the data dir {_data_dir()}.", field="file")
+    kind = databases.vendor()
     if kind not in ("sqlite", "postgresql"):
         raise BackupError(f"Backups support SQLite and PostgreSQL, not {kind}.")
     connection.close()
     with tempfile.TemporaryDirectory(prefix="caredesk-backup-") as tmp:
         member = SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER
         dump = Path(tmp) / member
-        counts, migrations = (_dump_sqlite if kind == "sqlite" else _dump_postgres)(dump)
+        counts, migrations = (
+            databases.dump_sqlite if kind == "sqlite" else databases.dump_postgres
+        )(dump)
         root = _data_dir()
         files: list[dict[str, Any]] = []
         for rel in instance_files():
@@ -293,10 +199,33 @@ def _unpacked(path: Path) -> Iterator[tuple[dict[str, Any], Path]]:
         yield manifest, scratch
 
 
+def _well_formed(manifest: dict[str, Any]) -> bool:
+    database, files = manifest.get("database"), manifest.get("files")
+    if not isinstance(database, dict) or not isinstance(files, list):
+        return False
+    members = {"sqlite": SQLITE_MEMBER, "postgresql": PG_MEMBER}
+    if database.get("member") != members.get(str(manifest.get("vendor"))):
+        return False
+    return (
+        isinstance(database.get("sha256"), str)
+        and isinstance(manifest.get("counts"), dict)
+        and isinstance(manifest.get("migrations"), list)
+        and all(
+            isinstance(f, dict)
+            and isinstance(f.get("path"), str)
+            and isinstance(f.get("sha256"), str)
+            and _is_instance_file(PurePosixPath(f["path"]))
+            for f in files
+        )
+    )
+
+
 def _check(path: Path, manifest: dict[str, Any], scratch: Path) -> None:
     if manifest.get("version") != FORMAT_VERSION:
         raise _damaged(path, f"format version {manifest.get('version')!r}; this caredesk reads 1")
-    kind = vendor()
+    if not _well_formed(manifest):
+        raise _damaged(path, "its manifest is incomplete or names files outside the instance")
+    kind = databases.vendor()
     if manifest.get("vendor") != kind:
         raise BackupError(
             f"{path} is a backup of a {manifest.get('vendor')} database, and this instance runs"
@@ -312,9 +241,11 @@ def _check(path: Path, manifest: dict[str, Any], scratch: Path) -> None:
         if _sha256(member) != digest:
             raise _damaged(path, f"{name} does not match its checksum")
     known = _known_migrations()
-    newer = [
-        f"{app}.{name}" for app, name in manifest.get("migrations", []) if (app, name) not in known
-    ]
+    try:
+        applied = {(str(app), str(name)) for app, name in manifest["migrations"]}
+    except (TypeError, ValueError):
+        raise _damaged(path, "its list of migrations cannot be read") from None
+    newer = sorted(f"{app}.{name}" for app, name in applied - known)
     if newer:
         raise BackupError(
             f"{path} comes from a newer caredesk (migrations {', '.join(newer[:3])} are unknown"
@@ -324,7 +255,7 @@ def _check(path: Path, manifest: dict[str, Any], scratch: Path) -> None:
         db = sqlite3.connect(scratch / manifest["database"]["member"])
         try:
             ok = db.execute("PRAGMA integrity_check").fetchone()[0]
-            counts = _counts(db.cursor())
+            counts = databases.row_counts(db.cursor())
         except sqlite3.DatabaseError as exc:
             raise _damaged(path, f"its database cannot be read: {exc}") from None
         finally:
@@ -337,38 +268,6 @@ def _known_migrations() -> set[tuple[str, str]]:
     from django.db.migrations.loader import MigrationLoader
 
     return set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
-
-
-def _restore_sqlite(copy: Path) -> None:
-    source = sqlite3.connect(copy)
-    live = sqlite3.connect(_sqlite_path(), timeout=30)
-    try:
-        # The backup API writes the copy's pages into the live database in one transaction:
-        # the instance's other connections see the old data or the restored data, never a mix.
-        source.backup(live, pages=-1)
-    except sqlite3.OperationalError as exc:
-        raise BackupError(
-            f"The database could not be replaced: {exc}; nothing was changed."
-        ) from None
-    finally:
-        live.close()
-        source.close()
-
-
-def _restore_postgres(dump: Path) -> None:
-    args, env = _pg_env()
-    name = str(settings.DATABASES["default"]["NAME"])
-    _run(["pg_restore", "--list", str(dump)], env)  # a readable dump, before anything changes
-    script = _run(["pg_restore", "--no-owner", "--no-privileges", "--file", "-", str(dump)], env)
-    # One transaction: the old schema goes and the dump comes in, or nothing happens at all.
-    _run(
-        ["psql", *args, "--dbname", name, "--quiet", "--no-psqlrc", "--single-transaction",
-         "--set", "ON_ERROR_STOP=1",
-         "--command", "DROP SCHEMA public CASCADE", "--command", "CREATE SCHEMA public",
-         "--file", "-"],
-        env,
-        input=script.stdout,
-    )  # fmt: skip
 
 
 def _replace_files(manifest: dict[str, Any], scratch: Path) -> None:
@@ -390,13 +289,13 @@ def restore(path: str | Path) -> Summary:
     with _unpacked(source) as (manifest, scratch):
         member = scratch / manifest["database"]["member"]
         if manifest["vendor"] == "sqlite":
-            _restore_sqlite(member)
+            databases.restore_sqlite(member)
         else:
-            _restore_postgres(member)
+            databases.restore_postgres(member)
         _replace_files(manifest, scratch)
     connection.close()
     with connection.cursor() as cursor:
-        counts = _counts(cursor)
+        counts = databases.row_counts(cursor)
     if counts != manifest["counts"]:
         raise BackupError(f"The restored database holds {counts}, the backup {manifest['counts']}.")
     return Summary(source, manifest["vendor"], counts, len(manifest.get("files", [])))

@@ -15,6 +15,7 @@ from caredesk.servicemodel.choices import EMERGENCY_TEAM, Channel, Priority, Rol
 from caredesk.servicemodel.models import Category, TicketType
 from caredesk.status.models import Environment
 from caredesk.tickets.models import Ticket, WorkOrder
+from caredesk.tickets.services import MAX_TEXT
 from caredesk.tickets.states import Status
 from caredesk.tickets.work_orders import MOVES
 
@@ -113,7 +114,7 @@ class BulkForm(Form):
 
 
 class BodyForm(Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}))
     attachments = MultipleFileField(
         help_text=f"Up to {MultipleFileField.MAX_FILES} files,"
         f" {settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB each."
@@ -146,7 +147,10 @@ class EscalateForm(Form):
         " need a Work Order.",
     )
     reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 3}), help_text="Why it goes there."
+        max_length=MAX_TEXT,
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why it goes there.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -210,7 +214,9 @@ class StatusForm(Form):
 
 class WorkOrderForm(Form):
     prefix = "wo"
-    scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Scope")
+    scope = forms.CharField(
+        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4}), label="Scope"
+    )
     requested_by = forms.CharField(required=False, max_length=200, label="Requested by")
     estimate = forms.CharField(
         required=False, max_length=100, label="Estimate", help_text="For example “3 days”."
@@ -220,7 +226,7 @@ class WorkOrderForm(Form):
 class WorkOrderMoveForm(Form):
     prefix = "wom"
     action = forms.ChoiceField(choices=[(a, a) for a in MOVES])
-    note = forms.CharField(required=False, label="Decision note")
+    note = forms.CharField(required=False, max_length=MAX_TEXT, label="Decision note")
     scheduled_for = forms.DateTimeField(
         required=False,
         label="Scheduled for",
@@ -265,7 +271,9 @@ class NewCaseForm(Form):
         label="Organization",
     )
     subject = forms.CharField(max_length=300)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    description = forms.CharField(
+        required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5})
+    )
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM)
     environment = forms.ModelChoiceField(
         queryset=Environment.objects.all(), required=False, empty_label="—"

@@ -29,6 +29,7 @@ from caredesk.desk.forms import (
     eligible_agents,
     work_order_actions,
 )
+from caredesk.mail import outbound
 from caredesk.people.access import visible_agents
 from caredesk.people.coverage import who_should_take
 from caredesk.people.models import User
@@ -148,6 +149,7 @@ def _render(
         "work_order_actions": work_order_actions(order),
         "move_form": bound if isinstance(bound, WorkOrderMoveForm) else WorkOrderMoveForm(),
         "refused": _refusal(bound),
+        "undelivered_mail": outbound.failed_on(ticket),
         **{f"{prefix}_form": form for prefix, form in forms_by_prefix.items()},
     }
     return render(request, "desk/ticket.html", context, status=status)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from caredesk.mail.flags import describe as describe_flags
 from caredesk.servicemodel.choices import Channel, Priority
 from caredesk.tickets.models import Event, Message, WorkOrder
 from caredesk.tickets.states import Status
@@ -62,6 +63,36 @@ def describe(event: Event) -> tuple[str, str | None, str]:
     if kind.startswith("work_order."):
         state = _label(WorkOrder.State, kind.partition(".")[2])
         return f"work order: {state}", None, data.get("note") or ""
+    if kind.startswith(("mail.", "escalation.")):
+        return _mail(kind, data)
+    return kind.replace(".", " ").replace("_", " "), None, ""
+
+
+def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
+    """Outbound mail on the timeline (caredesk.mail.outbound records these)."""
+    to = ", ".join(data.get("to") or []) or "the customer"
+    what = "the acknowledgement" if data.get("kind") == "acknowledgement" else "an email"
+    if kind == "mail.sent":
+        later = f" after {data.get('attempts')} attempts" if data.get("after_failures") else ""
+        return f"sent {what} to {to}{later}", None, ""
+    if kind == "mail.failed":
+        return f"could not send {what} to {to} yet; retrying", None, data.get("error", "")
+    if kind == "mail.rejected":
+        return f"{what} to {to} was refused by the mail server", None, data.get("error", "")
+    if kind == "mail.flagged":
+        return "opened from a flagged email", None, describe_flags(data)
+    if kind == "mail.auto_reply":
+        sender = data.get("sender") or "the customer"
+        return (
+            f"automatic reply from {sender}, kept (reopens nothing)",
+            None,
+            data.get("subject", ""),
+        )
+    if kind == "mail.bounced":
+        status = f" ({data['status']})" if data.get("status") else ""
+        return f"an email to {data.get('recipient') or to} bounced{status}", None, ""
+    if kind == "escalation.first_contact":
+        return "first contact with the customer on this escalation (email)", None, ""
     return kind.replace(".", " ").replace("_", " "), None, ""
 
 

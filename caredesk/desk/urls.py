@@ -16,6 +16,7 @@ urlpatterns = [
     path("coverage/", coverage.coverage_panel, name="coverage"),
     path("notifications/", views.notifications, name="notifications"),
     path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/new", tokens.create, name="new-token"),
     path("tokens/<int:token_id>/revoke", tokens.revoke, name="revoke-token"),
     path("phone/", phone.wallboard, name="wallboard"),
     path("phone/popup/", phone.popup, name="call-popup"),

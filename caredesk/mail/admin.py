@@ -1,4 +1,4 @@
-"""Admin: the intake log, quarantined mail and its reprocessing."""
+"""Admin: the intake log, quarantined mail and its reprocessing; the outbox."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from caredesk.core.errors import DomainError
+from caredesk.mail import outbound
 from caredesk.mail.intake import reprocess
-from caredesk.mail.models import InboundEmail
+from caredesk.mail.models import InboundEmail, OutboundMail
 
 
 @admin.register(InboundEmail)
@@ -24,7 +25,7 @@ class InboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "reason",
     )
     list_filter = ("status", "kind", "source")
-    search_fields = ("from_address", "subject", "message_id", "ticket__number")
+    search_fields = ("from_address", "subject", "message_id", "ticket__number", "bounce_recipient")
     date_hierarchy = "received_at"
     actions = ["reprocess_selected"]
     exclude = ("raw", "html")
@@ -68,3 +69,30 @@ class InboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         if not done:
             self.message_user(request, "No quarantined message was selected.", messages.WARNING)
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The outbox: every mail sent or waiting, with its attempts and the server's answer."""
+
+    list_display = ("id", "created_at", "kind", "ticket", "recipients", "state", "attempts")
+    list_filter = ("state", "kind")
+    search_fields = ("ticket__number", "subject", "message_id", "recipients")
+    date_hierarchy = "created_at"
+    actions = ["retry_selected"]
+    readonly_fields = [
+        f.name for f in OutboundMail._meta.get_fields() if getattr(f, "concrete", False)
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboundMail]:
+        return super().get_queryset(request).select_related("ticket")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Send the selected undelivered mails again now")
+    def retry_selected(self, request: HttpRequest, queryset: QuerySet[OutboundMail]) -> None:
+        undelivered = queryset.exclude(state=OutboundMail.State.SENT)
+        for mail in undelivered:
+            outbound.retry(mail)
+        self.message_user(request, f"{len(undelivered)} mail(s) will be sent again.")

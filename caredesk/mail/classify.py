@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 from caredesk.mail.parse import ParsedMail
 
+# The subject prefixes responders put before the original subject ("Automatic reply: …").
+# Only the prefix with its colon counts: a person may well write "Out of office not working".
 AUTO_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit\w*|"
-    r"absence|r[ée]ponse automatique|respuesta autom[aá]tica|risposta automatica|"
-    r"automatisch antwoord|autosvar|fuera de la oficina|自动回复|自動応答)\b",
+    r"^\s*(auto(matic|matische)?[ -]?(reply|response|antwort)|out of (the )?office|"
+    r"abwesenheit\w*|absence|r[ée]ponse automatique|respuesta autom[aá]tica|"
+    r"risposta automatica|automatisch antwoord|autosvar|fuera de la oficina|自动回复|自動応答"
+    r")\s*[:\uff1a]",
     re.I,
 )
 BOUNCE_SUBJECT = re.compile(
@@ -81,9 +84,6 @@ def is_auto_reply(mail: ParsedMail) -> bool:
         return True
     if mail.report_type == "disposition-notification":
         return True  # a read receipt (RFC 8098)
-    suppress = mail.header("x-auto-response-suppress").lower()
-    if suppress and AUTO_SUBJECT.match(mail.subject):
-        return True
     return bool(AUTO_SUBJECT.match(mail.subject))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,10 +21,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models.signals import post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, DomainError
-from caredesk.mail import classify, threads
+from caredesk.mail import charsets, classify, flags, threads
 from caredesk.mail.models import InboundEmail
 from caredesk.mail.parse import ParsedMail, ParseError, clean_address, digest, parse
 from caredesk.mail.parse import quick_message_id as _quick_message_id
@@ -42,8 +44,18 @@ log = logging.getLogger(__name__)
 # few for two auto-responders to keep each other busy (RFC 3834 section 2).
 ACKS_PER_HOUR = 3
 ACKS_PER_DAY = 10
+# New cases per sender: beyond this an unanswered robot's mail waits in quarantine (kept,
+# reprocessable) instead of filling the queue; far above what a person sends in an hour.
+CASES_PER_HOUR = 20
 
 STATUSES = ("stored", "duplicate", "quarantined", "ignored")
+PROCESSED_FIELDS = [
+    f.name
+    for f in InboundEmail._meta.concrete_fields
+    if f.name not in ("id", "raw", "size", "digest", "message_id", "source", "received_at")
+]
+OURS_TTL_SECONDS = 5.0
+_ours: tuple[float, frozenset[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,8 @@ def ingest(
     key = _quick_message_id(raw)
     sha = digest(raw)
     with transaction.atomic():
-        known = _known(key, sha)
-        if known is not None:
-            return _duplicate(known)
+        # The unique (Message-ID, digest) index decides: no look-up first, one insert that
+        # fails for the second delivery of the same message, also when both race.
         try:
             with transaction.atomic():
                 row = InboundEmail.objects.create(
@@ -83,13 +94,12 @@ def ingest(
                     source=source if source in InboundEmail.Source.values else "api",
                     # "<>" is the null sender of bounces; "" means the transport gave none.
                     envelope_from=_envelope_sender(envelope_from),
-                    envelope_to=[str(a)[:320] for a in envelope_to][:100],
+                    envelope_to=[_printable(a)[:320] for a in envelope_to][:100],
                     received_at=now(),
                     status=InboundEmail.Status.QUARANTINED,
                     reason="Not processed yet.",
                 )
         except IntegrityError:
-            # The same message, delivered twice at once: the other delivery committed first.
             known = _known(key, sha)
             if known is None:
                 raise
@@ -117,8 +127,13 @@ def reprocess(inbound: InboundEmail) -> IntakeResult:
 def _envelope_sender(value: str | None) -> str:
     if value is None:
         return ""
-    value = value.strip()
+    value = _printable(value)
     return "<>" if value in ("", "<>") else value[:500]
+
+
+def _printable(value: object) -> str:
+    # Envelope values come straight from the transport: no controls reach the database.
+    return charsets.CONTROL.sub("", str(value)).strip()
 
 
 def _known(key: str, sha: str) -> InboundEmail | None:
@@ -140,17 +155,21 @@ def _duplicate(known: InboundEmail) -> IntakeResult:
 
 
 def _result(row: InboundEmail) -> IntakeResult:
-    return IntakeResult(row.status, row.pk, row.ticket.number if row.ticket else None, row.reason)
+    return IntakeResult(
+        str(row.status), row.pk, row.ticket.number if row.ticket else None, row.reason
+    )
 
 
 def _process(row: InboundEmail) -> None:
     """Parse and route; anything that goes wrong but the database quarantines the message."""
     at = now()
+    row.flags = {}
     try:
         with transaction.atomic():
             _route(row, at)
             row.processed_at = at
-            row.save()
+            # Everything but the stored bytes and their key, which never change.
+            row.save(update_fields=PROCESSED_FIELDS)
         return
     except (OperationalError, InterfaceError):
         raise  # cannot commit: the transport answers "try again later"
@@ -165,6 +184,8 @@ def _process(row: InboundEmail) -> None:
         reason = f"Intake failed ({type(exc).__name__}: {str(exc)[:300]}); kept for reprocessing."
     row.ticket = None
     row.ticket_message = None
+    row.contact = None
+    row.acknowledged = False
     row.status = InboundEmail.Status.QUARANTINED
     row.reason = reason
     row.processed_at = at
@@ -248,6 +269,11 @@ def _route(row: InboundEmail, at: datetime) -> None:
         row.ticket = ticket
         row.reason = f"Added to {ticket.number} (matched by {thread.how})."
         return
+    if sender is not None and _flooding(sender, at):
+        raise Quarantine(
+            f"{mail.from_address} opened {CASES_PER_HOUR} cases by email within the hour"
+            " (a robot?); kept for review instead of opening another."
+        )
     ticket = tickets.open_case(
         actor=contact,
         subject=mail.subject or "(no subject)",
@@ -267,11 +293,18 @@ def _route(row: InboundEmail, at: datetime) -> None:
             at=at,
         )
     row.reason = f"Opened {ticket.number}."
-    flagged = {k: v for k, v in row.flags.items() if k != "skipped_files"}
-    if flagged:
+    if why := flags.describe(row.flags):
+        flagged = {k: v for k, v in row.flags.items() if k != "skipped_files"}
         record(ticket, "mail.flagged", actor=None, at=at, inbound=row.pk, **flagged)
-        row.reason += " Flagged: " + ", ".join(f"{k}={v}" for k, v in flagged.items()) + "."
+        row.reason += f" Flagged: {why}."
     _acknowledge(row, mail, ticket, kind.no_ack, at)
+
+
+def _flooding(sender: User, at: datetime) -> bool:
+    recent = Ticket.objects.filter(
+        requester=sender, channel=Channel.EMAIL, created_at__gte=at - timedelta(hours=1)
+    )
+    return recent.count() >= CASES_PER_HOUR
 
 
 def _body(mail: ParsedMail) -> str:
@@ -385,10 +418,24 @@ def _contract(name: str, *, module: str) -> Callable[..., Any] | None:
         return None
 
 
-def our_addresses() -> set[str]:
-    found = {settings.DEFAULT_FROM_EMAIL.lower()}
-    found.update(e.lower() for e in Team.objects.exclude(email="").values_list("email", flat=True))
+def our_addresses() -> frozenset[str]:
+    """Our sender and the teams' addresses; kept per process for a few seconds, like the
+    service model cache, since every message asks."""
+    global _ours
+    if _ours is not None and time.monotonic() - _ours[0] < OURS_TTL_SECONDS:
+        return _ours[1]
+    teams = Team.objects.exclude(email="").values_list("email", flat=True)
+    found = frozenset({settings.DEFAULT_FROM_EMAIL.lower(), *(e.lower() for e in teams)})
+    _ours = (time.monotonic(), found)
     return found
+
+
+def _forget_ours(**_: Any) -> None:
+    global _ours
+    _ours = None
+
+
+post_save.connect(_forget_ours, sender=Team, dispatch_uid="mail-our-addresses")
 
 
 def _is_ours(address: str, row: InboundEmail) -> bool:
@@ -417,8 +464,8 @@ def _acknowledge(
         row.flags["no_ack"] = "outbound mail not installed"
         return
     try:
-        with transaction.atomic():
-            queue(ticket, to=row.from_address, inbound=row)
+        # Refusals come from checks before any write, so no savepoint is needed here.
+        queue(ticket, to=row.from_address, inbound=row)
     except DomainError as exc:
         # The outbound side refused a value for a header: the case stays, without an ack.
         row.flags["no_ack"] = f"refused: {exc.message}"

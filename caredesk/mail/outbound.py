@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,13 +24,14 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 
 from caredesk.core.clock import now
+from caredesk.core.errors import DomainError
 from caredesk.mail import ids
 from caredesk.mail.headers import address, header_value, mailbox
 from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Channel, Role
 from caredesk.tickets.events import record
-from caredesk.tickets.models import Event, Message, Ticket
+from caredesk.tickets.models import Attachment, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,10 @@ CLAIM = timedelta(minutes=10)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 SMTP_TIMEOUT = 30
+WAKE_DELAY = 1.0
 REFERENCES_KEPT = 10
 FIRST_CONTACT = "escalation.first_contact"
+_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _MESSAGE_ID = re.compile(r"^<?([^<>\s\x00-\x1f\x7f@]{1,200}@[^<>\s\x00-\x1f\x7f@]{1,200})>?$")
 
 
@@ -73,8 +78,9 @@ def _thread(ticket: Ticket) -> tuple[str, str]:
     """In-Reply-To (the customer's last message) and References of a reply on `ticket`."""
     tickets = [ticket.pk] + ([ticket.origin_id] if ticket.origin_id else [])
     known: list[tuple[Any, str]] = []
+    # The customer's own messages: an auto-reply or a bounce is nothing to answer to.
     inbound = InboundEmail.objects.filter(
-        ticket_id__in=tickets, status=InboundEmail.Status.STORED
+        ticket_id__in=tickets, status=InboundEmail.Status.STORED, kind=InboundEmail.Kind.MESSAGE
     ).exclude(message_id="")
     for at, value in inbound.values_list("received_at", "message_id"):
         if msgid := _msgid(value):
@@ -124,14 +130,36 @@ def _queue(
         next_attempt_at=at,
         created_at=at,
     )
-    transaction.on_commit(lambda: _enqueue(mail.pk))
+    transaction.on_commit(wake_sender)
     return mail
 
 
-def _enqueue(pk: int) -> None:
-    from caredesk.mail.tasks import send_outbound
+_woken_at = 0.0
+_wake_lock = threading.Lock()
 
-    send_outbound(pk)
+
+def wake_sender() -> None:
+    """After a commit that queued mail: have the worker send what is due, in about a second.
+
+    One wake-up per second and process, however many mails were queued meanwhile: intake
+    queues an acknowledgement per new case, and a task per mail would cost a synced write
+    to the task queue each. A mail queued after a wake-up was scheduled is sent by it (it
+    runs later); one whose wake-up is lost is sent by the minutely `retry_outbound`.
+    """
+    global _woken_at
+    from huey.contrib.djhuey import HUEY
+
+    from caredesk.mail.tasks import send_due
+
+    if HUEY.immediate:  # tests: tasks run inline, and a delayed one would never run
+        send_due()
+        return
+    with _wake_lock:
+        at = time.monotonic()
+        if at - _woken_at < WAKE_DELAY:
+            return
+        _woken_at = at
+    send_due.schedule(delay=WAKE_DELAY)
 
 
 def queue_acknowledgement(ticket: Ticket, *, to: str, inbound: InboundEmail) -> OutboundMail:
@@ -200,16 +228,46 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
     )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
+    if mail.reply_id:
+        # The files the agent attached to the reply travel with it.
+        for attachment in Attachment.objects.filter(message_id=mail.reply_id).order_by("id"):
+            with attachment.file.open("rb") as handle:
+                content = handle.read()
+            kind = attachment.content_type if _MIME_TYPE.match(attachment.content_type) else ""
+            message.attach(
+                header_value(attachment.filename, "attachment"),
+                content,
+                kind or "application/octet-stream",
+            )
     return message
 
 
 def _permanent(exc: Exception) -> bool:
-    """A 5xx answer no retry will change (RFC 5321 4.2.1)."""
+    """A 5xx answer no retry will change (RFC 5321 4.2.1), or a mail we refuse to build."""
+    if isinstance(exc, DomainError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code >= 500
     return False
+
+
+def _describe(exc: Exception) -> str:
+    """What the mail server said ("451 4.3.0 mailbox busy"), or what went wrong."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else exc.smtp_error
+        )
+        return f"{exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{rcpt}: {code} {msg.decode(errors='replace')}"
+            for rcpt, (code, msg) in exc.recipients.items()
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def due(limit: int = 100) -> list[int]:
@@ -282,7 +340,7 @@ def _first_contact(ticket: Ticket, mail: OutboundMail) -> bool:
 @transaction.atomic
 def _failed(mail: OutboundMail, exc: Exception) -> None:
     at = now()
-    error = f"{type(exc).__name__}: {exc}"[:500]
+    error = _describe(exc)[:500]
     permanent = _permanent(exc)
     first = mail.state == OutboundMail.State.QUEUED
     mail.state = OutboundMail.State.REJECTED if permanent else OutboundMail.State.FAILED
@@ -318,6 +376,6 @@ def retry(mail: OutboundMail) -> OutboundMail:
     OutboundMail.objects.filter(pk=mail.pk).update(
         state=OutboundMail.State.FAILED, next_attempt_at=now()
     )
-    transaction.on_commit(lambda: _enqueue(mail.pk))
+    transaction.on_commit(wake_sender)
     mail.refresh_from_db()
     return mail

@@ -27,13 +27,15 @@ from caredesk.mail.files import MailFile, extract_file, filename_of
 MAX_DEPTH = 20
 MAX_PARTS = 500
 MAX_SUBJECT = 300
-BIDI_AND_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Direction overrides, zero-width characters and the Unicode line separators.
+BIDI_AND_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 # An address we accept: no quotes, spaces, brackets or controls; a dotted domain.
 ADDRESS = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
     r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-MSGID = re.compile(r"<([^<>\s]{1,490})>")
+# A Message-ID's content: printable ASCII only (NUL or controls would not fit every database).
+MSGID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,490})>")
 
 
 class ParseError(Exception):

@@ -9,18 +9,25 @@ from caredesk.mail import outbound
 
 
 @db_task()
-def send_outbound(pk: int) -> None:
-    """Sent right after the commit that queued it; failures wait for `retry_outbound`."""
-    outbound.send(pk)
+def send_due() -> int:
+    """Woken after commits that queued mail (outbound.wake_sender): send what is due."""
+    return _send_due()
 
 
 @db_periodic_task(crontab(minute="*"))
 def retry_outbound() -> int:
-    """Every minute: each mail whose retry is due (or whose sender died) gets its attempt."""
-    sent = 0
-    for pk in outbound.due():
-        sent += outbound.send(pk) is not None
-    return sent
+    """Every minute: each mail whose retry is due (or whose wake-up or sender was lost)."""
+    return _send_due()
+
+
+def _send_due() -> int:
+    attempted = 0
+    while batch := outbound.due():
+        tried = sum(outbound.send(pk) is not None for pk in batch)
+        attempted += tried
+        if tried < len(batch):
+            break  # another worker is on the same mails
+    return attempted
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -14,3 +14,9 @@ class CallAdmin(admin.ModelAdmin):
 @admin.register(models.DialTarget)
 class DialTargetAdmin(admin.ModelAdmin):
     list_display = ["team", "number", "queue"]
+
+
+@admin.register(models.BlockedNumber)
+class BlockedNumberAdmin(admin.ModelAdmin):
+    list_display = ["number", "note", "created_at"]
+    search_fields = ["number", "note"]

@@ -16,6 +16,7 @@ from caredesk.core.pagination import keyset_page
 from caredesk.people.models import User
 from caredesk.people.services import _digest, token_user
 from caredesk.phone import cti, service_level, services
+from caredesk.phone.access import visible_calls
 from caredesk.phone.models import Call, CallOutcome
 from caredesk.tickets.access import get_ticket
 
@@ -198,8 +199,7 @@ def agent_of(request: HttpRequest) -> User:
 def list_calls(request: HttpRequest, filters: Query[CallFilters]) -> dict[str, object]:
     """Newest first; `from`/`to` bound the ring time; `queue`, `routed_to` and `outcome`
     filter; `next` is the cursor of the following page."""
-    agent_of(request)
-    calls = Call.objects.all()
+    calls = visible_calls(agent_of(request))
     if filters.outcome:
         if filters.outcome not in CallOutcome.values:
             raise InvalidInput(
@@ -246,14 +246,16 @@ def attach(request: HttpRequest, call_id: str, body: AttachIn) -> dict[str, obje
     """Record an answered call on an open ticket instead of the case opened for it at
     answer (that case is resolved with a note when nothing else happened on it)."""
     user = agent_of(request)
-    call = Call.objects.filter(call_id=call_id).first()
+    call = visible_calls(user).filter(call_id=call_id).first()
     if call is None:
         raise NotFound(f"No call {call_id}.", field="call_id")
     ticket = get_ticket(user, body.ticket)
     services.attach_call(call, actor=user, ticket=ticket)
-    fresh = Call.objects.select_related(
-        "contact", "organization", "answered_by", "ticket", "transferred_from"
-    ).get(pk=call.pk)
+    fresh = (
+        visible_calls(user)
+        .select_related("contact", "organization", "answered_by", "ticket", "transferred_from")
+        .get(pk=call.pk)
+    )
     return call_json(fresh)
 
 

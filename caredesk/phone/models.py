@@ -55,6 +55,8 @@ class Call(models.Model):
     overflow = models.BooleanField(default=False)
     # Rang outside staffed hours: emergency staffing.
     emergency_hours = models.BooleanField(default=False)
+    # The caller's number is blocked: caredesk told the PBX to reject the call.
+    blocked = models.BooleanField(default=False)
     started_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -138,3 +140,14 @@ class DialTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team_id}: {self.number or self.queue}"
+
+
+class BlockedNumber(models.Model):
+    """A caller whose calls the PBX is told to reject (`{"action": "reject"}`)."""
+
+    number = models.CharField(max_length=32, unique=True, help_text="E.164, e.g. +12125550199")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.number

@@ -5,7 +5,8 @@ staff each interval needs by Erlang C.
 
 Counting rules (stated once, used by the API, the CSV, the wallboard and the simulator):
 - a call is offered when it rang in the interval, came in, was not a transfer leg (a
-  transfer continues a call already offered), and was decided (answered or ended);
+  transfer continues a call already offered) nor from a blocked number, and was decided
+  (answered or ended);
 - short abandons (the caller hung up within 5 s) are reported apart and not offered;
 - service level = answered within the target ÷ offered: every abandon, busy or failed
   call counts as a miss.
@@ -17,7 +18,7 @@ import csv
 import io
 import zoneinfo
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q
@@ -26,7 +27,7 @@ from caredesk.core.clock import now
 from caredesk.core.errors import InvalidInput
 from caredesk.phone.erlang import agents_needed
 from caredesk.phone.models import Call, CallOutcome, Direction
-from caredesk.reports.services import safe_cell
+from caredesk.reports.services import period, safe_cell, zone_of
 from caredesk.servicemodel.cache import snapshot
 
 TARGET_SECONDS = 30.0
@@ -123,10 +124,7 @@ class ServiceLevel:
 
 
 def zone() -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(snapshot().settings.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_of(snapshot().settings)
 
 
 def interval_start(at: datetime, minutes: int, tz: zoneinfo.ZoneInfo) -> datetime:
@@ -140,6 +138,7 @@ def offered_calls(start: datetime, end: datetime) -> list[Call]:
         Call.objects.filter(
             direction=Direction.IN,
             transferred_from__isnull=True,
+            blocked=False,
             started_at__gte=start,
             started_at__lt=end,
         )
@@ -164,15 +163,11 @@ def compute(
         )
     at = at or now()
     tz = zone()
-    today = at.astimezone(tz).date()
-    last = last or (first if first else today)
-    first = first or last
-    if last < first:
-        raise InvalidInput("The period ends before it starts.", field="to")
+    # One day by default (a wallboard's today), where the SLA report defaults to a week.
+    last = last or first or at.astimezone(tz).date()
+    first, last, start, end = period(first or last, last, zone=tz, at=at)
     if (last - first).days >= MAX_DAYS:
         raise InvalidInput(f"A service-level report covers at most {MAX_DAYS} days.", field="to")
-    start = datetime.combine(first, time(), tz)
-    end = datetime.combine(last + timedelta(days=1), time(), tz)
     seconds = interval * 60.0
     rows: dict[tuple[str, str, str], Figures] = {}
     totals: dict[tuple[str, str], Figures] = {}

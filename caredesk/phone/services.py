@@ -8,19 +8,21 @@ so the stored call ends the same whatever the order.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput
 from caredesk.people.models import User
 from caredesk.phone.cti import CtiEvent, outcome_for, to_e164
-from caredesk.phone.models import Call, CallEvent, DialTarget, Direction
+from caredesk.phone.models import BlockedNumber, Call, CallEvent, DialTarget, Direction
 from caredesk.phone.routing import route
-from caredesk.servicemodel.choices import Channel, Role
+from caredesk.servicemodel.choices import AGENT_ROLES, Channel, Role
 from caredesk.tickets import services as tickets
 from caredesk.tickets.events import record
 from caredesk.tickets.models import Ticket
@@ -51,27 +53,68 @@ def find_contact(e164: str) -> User | None:
     )
 
 
+def _one_agent(match: Q) -> User | None:
+    # One indexed lookup, unordered: an email is unique, and two agents sharing an
+    # extension is a misconfiguration either of them may answer for.
+    found = User.objects.filter(match, is_active=True, role__in=AGENT_ROLES).order_by()[:1]
+    return next(iter(found), None)
+
+
 def match_agent(users: list[str], answering_number: str) -> User | None:
     """The answering agent: by email (or name) in user[], else by extension or phone."""
-    agents = User.objects.filter(is_active=True).exclude(role=Role.CUSTOMER)
     emails = [u.lower() for u in users if "@" in u]
     names = [u for u in users if "@" not in u]
-    if emails and (found := agents.filter(email__in=emails).first()):
+    if emails and (found := _one_agent(Q(email__in=emails))):
         return found
-    if names and (found := agents.filter(name__in=names).first()):
+    if names and (found := _one_agent(Q(name__in=names))):
         return found
     if answering_number:
         match = Q(extension=answering_number)
         if e164 := to_e164(answering_number):
             match |= Q(phone=e164)
-        return agents.filter(match).order_by("id").first()
+        return _one_agent(match)
     return None
+
+
+@dataclass(frozen=True)
+class PhoneConfig:
+    targets: dict[str, DialTarget]
+    blocked: frozenset[str]
+
+
+_config: tuple[float, PhoneConfig] | None = None
+CONFIG_TTL = 5.0
+
+
+def phone_config() -> PhoneConfig:
+    """Dial targets and blocked numbers, read at most every few seconds per process (every
+    newCall asks; admins change them rarely, and a save in this process is seen at once)."""
+    global _config
+    if _config is None or time.monotonic() - _config[0] > CONFIG_TTL:
+        fresh = PhoneConfig(
+            targets={t.team_id: t for t in DialTarget.objects.all()},
+            blocked=frozenset(BlockedNumber.objects.values_list("number", flat=True)),
+        )
+        _config = (time.monotonic(), fresh)
+    return _config[1]
+
+
+def forget_phone_config(**_: object) -> None:
+    global _config
+    _config = None
+
+
+for _model in (DialTarget, BlockedNumber):
+    post_save.connect(forget_phone_config, sender=_model, dispatch_uid=f"phone-{_model.__name__}")
+    post_delete.connect(
+        forget_phone_config, sender=_model, dispatch_uid=f"phone-del-{_model.__name__}"
+    )
 
 
 def _dial_reply(call: Call) -> dict[str, object]:
     if call.direction != Direction.IN or not call.routed_to:
         return {}
-    target = DialTarget.objects.filter(team_id=call.routed_to).first()
+    target = phone_config().targets.get(call.routed_to)
     reply: dict[str, object] = {
         "action": "dial",
         "queue": (target.queue if target and target.queue else call.routed_to),
@@ -84,7 +127,11 @@ def _dial_reply(call: Call) -> dict[str, object]:
 
 
 def _reply(call: Call, kind: str) -> dict[str, object]:
-    return _dial_reply(call) if kind == "newCall" else {}
+    if kind != "newCall":
+        return {}
+    if call.blocked:
+        return {"action": "reject", "reason": "busy"}
+    return _dial_reply(call)
 
 
 @transaction.atomic
@@ -94,7 +141,11 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
         raise Forbidden("A CTI token must belong to an agent or admin account.", field="token")
     received = at or now()
     happened = event.timestamp or received
-    call = Call.objects.select_for_update().filter(call_id=event.call_id).first()
+    # Unordered [:1] rather than first(): call_id is unique, and compiling an ORDER BY costs
+    # as much as the rest of the query on this, the hottest path.
+    calls = Call.objects.select_for_update(of=("self",)).order_by()
+    call = next(iter(calls.filter(call_id=event.call_id)[:1]), None)
+    fresh = call is None
     if call is None:
         try:
             with transaction.atomic():
@@ -105,7 +156,8 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
                 )
         except IntegrityError:
             # The same call's first two events at once (PostgreSQL): the other one made it.
-            call = Call.objects.select_for_update().get(call_id=event.call_id)
+            call = calls.get(call_id=event.call_id)
+            fresh = False
     seen = CallEvent.objects.filter(call_id_text=event.call_id, kind=event.event)
     if seen.update(repeats=F("repeats") + 1):
         return Received(call, _reply(call, event.event), True)
@@ -120,9 +172,9 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
     if event.event == "newCall":
         _new_call(call, event, happened, actor=actor)
     elif event.event == "answer":
-        _answer(call, event, happened, actor=actor)
+        _answer(call, event, happened, actor=actor, fresh=fresh)
     else:
-        _hangup(call, event, happened)
+        _hangup(call, event, happened, fresh=fresh)
     call.updated_at = received
     call.save()
     return Received(call, _reply(call, event.event), False)
@@ -156,7 +208,13 @@ def _new_call(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -
             call.emergency_hours = origin.emergency_hours
             if call.ticket_id is None and origin.ticket_id:
                 call.ticket_id = origin.ticket_id
-    if call.direction == Direction.IN and not call.routed_to:
+    if call.direction == Direction.IN and call.caller and not call.transferred_from_id:
+        call.blocked = call.caller in phone_config().blocked
+    if call.blocked:
+        # Rejected at once: nobody will answer, and no hangup may follow.
+        call.ended_at = call.ended_at or happened
+        call.cause = call.cause or "rejected"
+    elif call.direction == Direction.IN and not call.routed_to:
         decided = route(at=happened)
         call.routed_to, call.overflow = decided.team, decided.overflow
         call.emergency_hours = decided.emergency_hours
@@ -165,8 +223,8 @@ def _new_call(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -
         _finish(call)
 
 
-def _answer(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -> None:
-    if not call.events.filter(kind="newCall").exists():
+def _answer(call: Call, event: CtiEvent, happened: datetime, *, actor: User, fresh: bool) -> None:
+    if fresh:
         _note(call, "answer without newCall")
     _rang(call, happened)
     call.answered_at = happened
@@ -191,8 +249,8 @@ def _answer(call: Call, event: CtiEvent, happened: datetime, *, actor: User) -> 
         _finish(call, record_end=True)
 
 
-def _hangup(call: Call, event: CtiEvent, happened: datetime) -> None:
-    if not call.events.filter(kind="newCall").exists():
+def _hangup(call: Call, event: CtiEvent, happened: datetime, *, fresh: bool) -> None:
+    if fresh:
         _note(call, "hangup without newCall")
     _rang(call, happened)
     if call.answered_at is None and event.users and not call.ended_at:
@@ -210,6 +268,8 @@ def _rang(call: Call, happened: datetime) -> None:
 
 
 def _outcome(call: Call) -> str:
+    if call.blocked:
+        return "rejected"
     return outcome_for(
         answered=call.answered_at is not None,
         cause=call.cause,
@@ -219,9 +279,10 @@ def _outcome(call: Call) -> str:
 
 def _finish(call: Call, *, record_end: bool = False) -> None:
     call.outcome = _outcome(call)
-    if record_end and call.ticket is not None and call.ended_at:
+    if record_end and call.ticket_id is not None and call.ended_at:
         record(
-            call.ticket,
+            # Only the key is needed for the event: no need to load the ticket for it.
+            Ticket(pk=call.ticket_id),
             "call.ended",
             actor=None,
             at=call.ended_at,

@@ -19,6 +19,7 @@ from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
 from caredesk.people.models import ON_DUTY_PRESENCE, Presence, PresenceStatus, User
 from caredesk.phone import service_level
+from caredesk.phone.access import visible_calls
 from caredesk.phone.models import Call, Direction
 from caredesk.phone.services import attach_call
 from caredesk.phone.timeline import seconds_text
@@ -90,12 +91,14 @@ def _columns(rows: list[service_level.Figures]) -> list[Column]:
     return columns
 
 
-def board(at: datetime, day: date | None = None) -> dict[str, object]:
-    """Everything the wallboard shows at `at`; the figures of `day` (default today)."""
+def board(user: User, at: datetime, day: date | None = None) -> dict[str, object]:
+    """Everything the wallboard shows `user` at `at`; the figures of `day` (default today)."""
     today = service_level.compute(first=day, interval=15, at=at)
-    live = Call.objects.filter(
-        direction=Direction.IN, ended_at__isnull=True, started_at__gte=at - WAITING_WINDOW
-    ).select_related("contact", "organization", "answered_by")
+    live = (
+        visible_calls(user)
+        .filter(direction=Direction.IN, ended_at__isnull=True, started_at__gte=at - WAITING_WINDOW)
+        .select_related("contact", "organization", "answered_by")
+    )
     waiting = [
         Waiting(c, (at - c.started_at).total_seconds())
         for c in live
@@ -140,7 +143,15 @@ def wallboard(request: HttpRequest) -> HttpResponse:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         day = None
-    context = board(now(), day)
+    if request.GET.get("format") == "csv":
+        report = service_level.compute(first=day, interval=15)
+        response = HttpResponse(
+            service_level.as_csv(report), content_type="text/csv; charset=utf-8"
+        )
+        name = f"service-level-{report.first_day}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    context = board(user_of(request), now(), day)
     context["day_param"] = f"?day={day.isoformat()}" if day else ""
     return render(request, template, context)
 
@@ -151,9 +162,8 @@ def wallboard(request: HttpRequest) -> HttpResponse:
 def my_calls(user: User, at: datetime) -> list[Call]:
     """The agent's inbound calls in progress, and those that ended a few minutes ago."""
     return list(
-        Call.objects.filter(
-            answered_by=user, direction=Direction.IN, answered_at__gte=at - timedelta(hours=12)
-        )
+        visible_calls(user)
+        .filter(answered_by=user, direction=Direction.IN, answered_at__gte=at - timedelta(hours=12))
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at - POPUP_AFTER_END))
         .select_related("contact", "organization", "ticket")
         .order_by("-answered_at")[:3]
@@ -194,7 +204,7 @@ def popup(request: HttpRequest) -> HttpResponse:
 @page(who="agent")
 def attach(request: HttpRequest, call_id: str) -> HttpResponse:
     user = user_of(request)
-    call = Call.objects.filter(call_id=call_id).select_related("ticket").first()
+    call = visible_calls(user).filter(call_id=call_id).select_related("ticket").first()
     if call is None:
         raise Http404("No such call.")
     ticket = ticket_or_404(user, request.POST.get("ticket", ""))

@@ -11,6 +11,7 @@ from caredesk.people.models import User
 from caredesk.portal.web import Form, MultipleFileField
 from caredesk.servicemodel.choices import Priority
 from caredesk.status.models import Environment
+from caredesk.tickets.services import MAX_TEXT
 
 
 class SignInForm(AuthenticationForm):
@@ -44,6 +45,7 @@ class RequestForm(Form):
         help_text="A short summary, such as “Dialer campaign will not start”.",
     )
     description = forms.CharField(
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="What happened, what you expected, and any error messages or campaign names.",
     )
@@ -74,5 +76,7 @@ class RequestForm(Form):
 
 
 class PortalReplyForm(Form):
-    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 5}))
+    body = forms.CharField(
+        label="Your reply", max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5})
+    )
     attachments = MultipleFileField()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
 
 from caredesk.api.schemas import ErrorOut
 from caredesk.core.errors import NotFound
@@ -14,12 +16,21 @@ from caredesk.people.models import User
 from caredesk.reports.services import Report, report_csv, sla_compliance
 
 router = Router(tags=["reports"])
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ReportQuery(Schema):
     first: date | None = Field(None, alias="from", description="First day, in the model's zone")
     last: date | None = Field(None, alias="to", description="Last day (inclusive)")
     group: Literal["channel", "priority", "team", "day", "week"] = "channel"
+
+    @field_validator("first", "last", mode="before")
+    @classmethod
+    def _iso_day(cls, value: object) -> object:
+        # A day is written YYYY-MM-DD; pydantic alone would also take "0" as 1970-01-01.
+        if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+            raise ValueError("write the day as YYYY-MM-DD")
+        return value
 
 
 class RowOut(Schema):
@@ -59,7 +70,7 @@ def _report(request: HttpRequest, query: ReportQuery) -> Report:
 
 @router.get(
     "/sla",
-    response={200: ReportOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ReportOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     by_alias=True,
     summary="SLA compliance",
 )
@@ -71,7 +82,9 @@ def sla(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, object]:
     return _report(request, query).as_dict()
 
 
-@router.get("/sla.csv", response={200: None, 404: ErrorOut, 422: ErrorOut}, summary="SLA CSV")
+@router.get(
+    "/sla.csv", response={200: None, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="SLA CSV"
+)
 def sla_csv(request: HttpRequest, query: Query[ReportQuery]) -> HttpResponse:
     """The same report as CSV; cells that a spreadsheet would run as formulas are quoted."""
     report = _report(request, query)

@@ -12,8 +12,6 @@ breached by the sweep); running (open, not yet due, or paused).
 
 from __future__ import annotations
 
-import csv
-import io
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,6 +24,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 
 from caredesk.core.clock import now
 from caredesk.core.errors import InvalidInput
+from caredesk.core.spreadsheet import csv_text, safe_cell  # noqa: F401 -- safe_cell re-exported
 from caredesk.servicemodel.choices import Channel, Priority, SlaTarget
 from caredesk.servicemodel.models import PriorityLevel, ServiceSettings, Team
 from caredesk.sla.models import Clock, Outcome
@@ -291,24 +290,14 @@ def _totals(rows: Iterable[Row]) -> list[Row]:
 
 # --- CSV ----------------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def report_csv(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for row in [*report.rows, *report.totals]:
         data = row.as_dict()
         data["emergency"] = "yes" if row.emergency else "no"
-        writer.writerow([safe_cell(data[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
+        rows.append([data[c] for c in CSV_COLUMNS])
+    return csv_text(CSV_COLUMNS, rows)
 
 
 # --- the distribution of first-response times ------------------------------------------

@@ -35,7 +35,11 @@ class DueOut(Schema):
     explanation: str
 
 
-@router.get("/due", response={200: DueOut, 422: ErrorOut}, summary="When would a clock be due")
+@router.get(
+    "/due",
+    response={200: DueOut, 401: ErrorOut, 422: ErrorOut},
+    summary="When would a clock be due",
+)
 def due(request: HttpRequest, query: Query[DueQuery]) -> dict[str, object]:
     """Answers "when will I hear back?": the due time of a first-response or escalation
     clock started at `at` (default now), from the same functions that keep the real clocks."""

@@ -34,6 +34,9 @@ from caredesk.tickets.models import Attachment, IdempotencyKey, Message, Ticket,
 from caredesk.tickets.states import ACTIVE, Status, can_move
 
 MAX_SUBJECT = 300
+# The longest text a person may type into the desk, the portal or the API (a bigger one is
+# refused with a clear error; mail intake keeps its own limits).
+MAX_TEXT = 100_000
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -86,6 +89,14 @@ def _clean_text(value: str | None, field: str, *, required: bool, limit: int | N
     if limit and len(text) > limit:
         raise InvalidInput(f"The {field} is longer than {limit} characters.", field=field)
     return text
+
+
+def _clean_line(value: str | None, field: str, *, required: bool, limit: int | None = None) -> str:
+    """A one-line field (a subject): line breaks, tabs and other control characters become
+    single spaces, since the line ends up in mail headers and lists."""
+    if value and "\x00" not in value:
+        value = " ".join("".join(" " if ord(c) < 32 or c == "\x7f" else c for c in value).split())
+    return _clean_text(value, field, required=required, limit=limit)
 
 
 def _environment(key: str | None) -> Environment | None:
@@ -152,7 +163,7 @@ def open_case(
     at = at or now()
     if idempotency_key and (known := idempotent_ticket(actor, idempotency_key)):
         return known
-    subject = _clean_text(subject, "subject", required=True, limit=MAX_SUBJECT)
+    subject = _clean_line(subject, "subject", required=True, limit=MAX_SUBJECT)
     description = _clean_text(description, "description", required=False)
     channel = _choice(channel, Channel, "channel")
     priority = _choice(priority or snapshot().settings.default_priority, Priority, "priority")
@@ -212,6 +223,8 @@ def _attach(message: Message, files: Iterable[UploadedFile]) -> None:
         if upload.size is None or upload.size > settings.MAX_ATTACHMENT_BYTES:
             raise InvalidInput(f"The attachment {upload.name!r} is too large.", field="attachments")
         name = safe_filename(upload.name or "attachment")
+        # Stored under the cleaned name too: the sender's name may climb folders ("..\\").
+        upload.name = name
         Attachment.objects.create(
             message=message,
             file=upload,

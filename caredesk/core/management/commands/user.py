@@ -26,6 +26,7 @@ class Command(BaseCommand):
         add.add_argument("--name", default="")
         add.add_argument("--password", help="without it the user signs in by a link or reset")
         add.add_argument("--phone", default="")
+        add.add_argument("--extension", default="", help="an agent's phone extension (CTI)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                     name=options["name"],
                     password=options["password"],
                     phone=options["phone"],
+                    extension=options["extension"],
                 )
                 audit.record(
                     actor=None, source="cli", action="created", obj=user,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -20,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.SMTP_PORT)
         parser.add_argument("--lmtp", action="store_true", help="speak LMTP (RFC 2033)")
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=int(os.environ.get("CAREDESK_SMTP_PROCESSES", "1")),
+            help="processes sharing the port (one core each; default 1)",
+        )
+        parser.add_argument(
             "--max-size",
             type=int,
             default=smtpd.max_message_bytes(),
@@ -32,13 +37,12 @@ class Command(BaseCommand):
             self.stdout.write(f"caredesk smtpd: {where}, accepting mail for {domains}")
             self.stdout.flush()
 
-        asyncio.run(
-            smtpd.serve(
-                options["host"],
-                options["port"],
-                lmtp=options["lmtp"],
-                domains=settings.MAIL_DOMAINS,
-                max_bytes=options["max_size"],
-                ready=ready,
-            )
+        smtpd.run(
+            options["host"],
+            options["port"],
+            lmtp=options["lmtp"],
+            domains=settings.MAIL_DOMAINS,
+            max_bytes=options["max_size"],
+            processes=options["processes"],
+            ready=ready,
         )
