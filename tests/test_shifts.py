@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from phone_helpers import Pbx
 
 from caredesk.core.clock import now
+from caredesk.desk.models import Notification
 from caredesk.people import services as people
 from caredesk.people.coverage import coming_on, on_duty, who_should_take
 from caredesk.people.models import Shift, User
@@ -25,6 +26,9 @@ from caredesk.people.shifts import Rota, add_shift, parse_weekly, rota
 from caredesk.phone.models import Call
 from caredesk.phone.routing import route
 from caredesk.sla.business_time import WEEKDAYS
+from caredesk.sla.models import Clock
+from caredesk.sla.tasks import notify_clock
+from caredesk.tickets import services
 
 ET = ZoneInfo("America/New_York")
 NY = "America/New_York"
@@ -343,3 +347,20 @@ def test_a_night_call_goes_to_the_agent_on_the_night_shift(night: User) -> None:
     set_presence(days, "available", actor=days, at=TUESDAY_02 - timedelta(hours=1))
     decided = route(at=TUESDAY_02)
     assert (decided.team, decided.emergency_hours, decided.agent) == ("emergency-care", True, night)
+
+
+# --- breach notices follow the rota ---------------------------------------------------------
+
+
+def test_a_breach_notice_reaches_the_representatives_on_shift_only(
+    rep: User, rep2: User, alice: User
+) -> None:
+    add_shift(rep, actor=None, source="cli", weekly="sat 07:00-22:00")
+    with time_machine.travel(TUESDAY_10, tick=False):
+        ticket = services.open_case(
+            actor=rep2, subject="Reports are empty", channel="email", requester=alice
+        )
+    clock = Clock.objects.get(ticket=ticket, kind="first_response")
+    with time_machine.travel(TUESDAY_10 + timedelta(minutes=11), tick=False):
+        notify_clock.call_local(clock.pk, "breach")
+    assert list(Notification.objects.values_list("user__email", flat=True)) == [rep2.email]

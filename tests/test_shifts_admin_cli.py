@@ -170,6 +170,8 @@ def test_the_admin_saves_a_weekly_and_a_dated_shift_inline(
     assert (weekly.days, weekly.start, weekly.end) == ("mon,fri-sun", time(22), time(7))
     assert dated.ends_at - dated.starts_at == timedelta(hours=9)
     assert AuditEntry.objects.filter(object_type="people.shift", source="admin").count() == 2
+    page = admin_client.get(url).content.decode()
+    assert "mon,fri-sun 22:00-07:00" in page and "Christmas night" in page
 
 
 @pytest.mark.parametrize(
