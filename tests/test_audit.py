@@ -115,6 +115,9 @@ def test_a_role_change_in_the_admin_hides_the_password_hash(
         "date_joined_0": "2026-01-01",
         "date_joined_1": "00:00:00",
         "_save": "Save",
+        # The agent's shifts inline, left empty.
+        "shifts-TOTAL_FORMS": "0",
+        "shifts-INITIAL_FORMS": "0",
     }
     response = admin_client.post(f"/admin/people/user/{rep.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -132,7 +132,7 @@ def test_outside_staffed_hours_a_clear_line_says_emergency_care_covers(
     with time_machine.travel(TUESDAY_02, tick=False):
         set_presence(emergency, "available", actor=emergency)
         page = signed_in(rep).get("/desk/").content.decode()
-    assert "Outside staffed hours: Emergency Care is covering every team." in page
+    assert "Outside staffed hours: Emergency Care is covering every team until 07:00." in page
     assert "Robin Emergency" in page
 
 

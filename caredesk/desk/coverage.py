@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib import messages
@@ -14,12 +14,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
-from caredesk.people.coverage import who_should_take
+from caredesk.people.coverage import coming_on, who_should_take
 from caredesk.people.models import Presence, PresenceStatus, User
 from caredesk.people.presence import presence_of, set_presence
+from caredesk.people.shifts import clock_label, rota_of, service_zone
 from caredesk.portal.web import page, user_of
+from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import EMERGENCY_TEAM
 from caredesk.servicemodel.models import Team
+from caredesk.sla.business_time import CalendarError, next_open
+from caredesk.sla.calendars import calendar_for
 from caredesk.sla.services import emergency_staffing
 
 # What an agent chooses in the desk; offline is what signing out of work means, not a button.
@@ -31,6 +35,7 @@ class OnDuty:
     agent: User
     presence: str  # a PresenceStatus value
     presence_label: str
+    until: str = ""  # the end of the agent's current shift ("07:00"); blank without shifts
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class TeamCover:
     overflow: bool
     reason: str
     agents: list[OnDuty]
+    next_at: str = ""  # when the team's next shift starts ("22:00", "Sat 07:00")
+    next_agents: list[User] = field(default_factory=list)  # who comes on then
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,16 @@ class Coverage:
     at: datetime
     emergency_hours: bool
     teams: list[TeamCover]
+    staffed_from: str = ""  # outside staffed hours: when the on-site team is back ("07:00")
 
 
 def coverage_at(at: datetime) -> Coverage:
-    """Who takes each team's work at `at`; one query per team (there are few) and one for
-    every shown agent's presence, whatever the number of agents."""
+    """Who takes each team's work at `at`, until when, and who comes on next; two queries per
+    team (there are few), one for every shown agent's presence, and two for the shifts to
+    come, whatever the number of agents."""
+    zone = service_zone()
     teams = list(Team.objects.all())
+    upcoming = coming_on(at=at)
     names = {t.key: t.name for t in teams}
     suggestions = [(t, who_should_take(t.key, at=at)) for t in teams]
     ids = {a.pk for _, s in suggestions for a in s.agents}
@@ -64,7 +75,11 @@ def coverage_at(at: datetime) -> Coverage:
         agents = []
         for a in s.agents:
             st = status.get(a.pk, PresenceStatus.OFFLINE)
-            agents.append(OnDuty(a, st, labels[st]))
+            rota = rota_of(a, zone)
+            ends = rota.until(at) if rota is not None else None
+            until = clock_label(ends, at=at, zone=zone, end=True) if ends is not None else ""
+            agents.append(OnDuty(a, st, labels[st], until))
+        coming = upcoming.get(team.key)
         rows.append(
             TeamCover(
                 team=team,
@@ -73,9 +88,27 @@ def coverage_at(at: datetime) -> Coverage:
                 overflow=s.overflow,
                 reason=s.reason,
                 agents=agents,
+                next_at=clock_label(coming.at, at=at, zone=zone) if coming else "",
+                next_agents=coming.agents if coming else [],
             )
         )
-    return Coverage(at=at, emergency_hours=emergency_staffing(at), teams=rows)
+    emergency = emergency_staffing(at)
+    return Coverage(
+        at=at,
+        emergency_hours=emergency,
+        teams=rows,
+        staffed_from=_staffed_from(at, zone) if emergency else "",
+    )
+
+
+def _staffed_from(at: datetime, zone: str) -> str:
+    """When the on-site team is back ("07:00"), from the calendar that defines staffed hours."""
+    key = snapshot().settings.emergency_calendar_id
+    try:
+        back = next_open(calendar_for(key), at) if key else None
+    except CalendarError:  # a calendar that never opens again
+        return ""
+    return clock_label(back, at=at, zone=zone) if back else ""
 
 
 def presence_context(user: User, *, back: str, error: str = "") -> dict[str, object]:

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from caredesk.people import models
 
@@ -15,6 +17,16 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["key", "name", "domains__domain"]
     inlines = [DomainInline]
     filter_horizontal = ["environments"]
+
+
+class ShiftInline(admin.TabularInline):
+    """An agent's rota: weekly lines (days, start, end in the service's time zone) or dated
+    ones. No shifts: the agent follows the team's hours."""
+
+    model = models.Shift
+    extra = 0
+    fields = ["days", "start", "end", "starts_at", "ends_at", "note"]
+    verbose_name_plural = "shifts (optional: without any, the agent follows the team's hours)"
 
 
 @admin.register(models.User)
@@ -36,6 +48,12 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("email", "role", "team", "organization", "password1", "password2")}),
     )
     filter_horizontal = ["groups"]
+
+    def get_inlines(
+        self, request: HttpRequest, obj: models.User | None
+    ) -> list[type[InlineModelAdmin]]:
+        # Only an existing agent has a rota; customers and the add form stay plain.
+        return [ShiftInline] if obj is not None and obj.is_agent else []
 
 
 @admin.register(models.ApiToken)

@@ -4,21 +4,43 @@ In staffed hours each team's own members are on; outside them Emergency Care cov
 An agent counts as on duty while their presence is available or busy. When nobody of a
 team is available, Emergency Care takes the overflow (the guide: the phone goes to
 Emergency Care "when every representative is busy").
+
+Shifts are optional: an agent without any follows the team's hours as above; an agent with
+shifts is on duty only inside one of them, and still needs to be available or busy where
+presence is kept (people/shifts.py). A shift narrows an agent's duty; it never moves the
+staffed hours, so outside them Emergency Care covers as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from caredesk.people.models import ON_DUTY_PRESENCE, PresenceStatus, User
+from caredesk.people.models import ON_DUTY_PRESENCE, PresenceStatus, Shift, User
+from caredesk.people.shifts import attach_shifts, counting, rota_of, service_zone
 from caredesk.servicemodel.choices import EMERGENCY_TEAM, Role
 
 
 def _agents() -> QuerySet[User]:
     return User.objects.filter(is_active=True).exclude(role=Role.CUSTOMER)
+
+
+def _on_rota(
+    agents: QuerySet[User], at: datetime, *, ranked: QuerySet[User] | None = None
+) -> list[User]:
+    """The agents whose shifts hold `at`, and those without shifts (as `ranked` orders them,
+    when given): two queries, the agents and their shifts, whatever their number."""
+    zone = service_zone()
+    found = list(agents if ranked is None else ranked)
+    attach_shifts(found, of=agents, at=at)
+    return [a for a in found if (r := rota_of(a, zone)) is None or r.on(at)]
+
+
+def _ids(agents: Iterable[User]) -> list[int]:
+    return [a.pk for a in agents]
 
 
 def covering_team(team: str, *, at: datetime) -> str:
@@ -30,19 +52,21 @@ def covering_team(team: str, *, at: datetime) -> str:
 
 def on_duty(team: str, *, at: datetime) -> QuerySet[User]:
     """The active agents on duty for `team` at `at`: the covering team's members who are
-    available or busy. When none of them is, Emergency Care's present members take the
-    overflow; when nobody at all has marked themselves present (a desk that does not keep
-    presence), the covering team's roster answers, so that a breach notice reaches someone.
+    available or busy, and inside a shift when they have shifts. When none of them is,
+    Emergency Care's present members take the overflow; when nobody at all has marked
+    themselves present (a desk that does not keep presence), the covering team's roster
+    (still by shifts) answers, so that a breach notice reaches someone.
     """
     cover = covering_team(team, at=at)
     teams = [cover] if cover == EMERGENCY_TEAM else [cover, EMERGENCY_TEAM]
-    present = _agents().filter(team_id__in=teams, presence__status__in=ON_DUTY_PRESENCE)
-    found = set(present.values_list("team_id", flat=True).distinct())
-    if cover in found:
-        return present.filter(team_id=cover)
+    present = _on_rota(
+        _agents().filter(team_id__in=teams, presence__status__in=ON_DUTY_PRESENCE), at
+    )
+    found = {a.team_id for a in present}
     if found:
-        return present.filter(team_id=EMERGENCY_TEAM)
-    return _agents().filter(team_id=cover)
+        pick = cover if cover in found else EMERGENCY_TEAM
+        return _agents().filter(pk__in=_ids(a for a in present if a.team_id == pick))
+    return _agents().filter(pk__in=_ids(_on_rota(_agents().filter(team_id=cover), at)))
 
 
 def managers() -> QuerySet[User]:
@@ -65,25 +89,27 @@ class Suggestion:
 
 def who_should_take(team: str, *, at: datetime) -> Suggestion:
     """The on-duty agents who should take `team`'s next ticket: available before busy, then
-    those with the fewest open assigned tickets. Outside staffed hours Emergency Care; in
-    staffed hours Emergency Care too when no member of the team is available."""
+    those with the fewest open assigned tickets; an agent with shifts only inside one.
+    Outside staffed hours Emergency Care; in staffed hours Emergency Care too when no member
+    of the team is available."""
     from caredesk.tickets.states import ACTIVE
 
     cover = covering_team(team, at=at)
     teams = [cover] if cover == EMERGENCY_TEAM else [cover, EMERGENCY_TEAM]
-    # One query: both teams' present agents, ranked; the choice between them is made below.
-    ranked: list[User] = list(
-        _agents()
-        .filter(team_id__in=teams, presence__status__in=ON_DUTY_PRESENCE)
-        .annotate(
+    # Two queries: both teams' present agents ranked, and their shifts; the choice between
+    # the teams is made below.
+    present = _agents().filter(team_id__in=teams, presence__status__in=ON_DUTY_PRESENCE)
+    ranked = _on_rota(
+        present,
+        at,
+        ranked=present.annotate(
             open_tickets=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE)),
             busy=Case(
                 When(presence__status=PresenceStatus.AVAILABLE, then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
             ),
-        )
-        .order_by("busy", "open_tickets", "id")
+        ).order_by("busy", "open_tickets", "id"),
     )
     own = [a for a in ranked if a.team_id == cover]
     if cover == EMERGENCY_TEAM and cover != team:
@@ -104,3 +130,34 @@ def who_should_take(team: str, *, at: datetime) -> Suggestion:
         False,
         "Nobody is available; the busy members take it next." if own else "Nobody is on duty.",
     )
+
+
+@dataclass(frozen=True)
+class ComingOn:
+    """The members of a team whose shifts start soonest after an instant."""
+
+    at: datetime
+    agents: list[User]
+
+
+def coming_on(*, at: datetime, within: timedelta = timedelta(days=7)) -> dict[str, ComingOn]:
+    """For each team, who comes on next by their shifts (not counting those on a shift at
+    `at`), within `within`: two queries, whatever the number of agents."""
+    zone = service_zone()
+    with_shifts = _agents().filter(
+        team__isnull=False, pk__in=Shift.objects.filter(counting(at)).values("agent_id")
+    )
+    agents = list(with_shifts.order_by("name", "email"))
+    attach_shifts(agents, of=with_shifts, at=at)
+    found: dict[str, ComingOn] = {}
+    for agent in agents:
+        rota = rota_of(agent, zone)
+        start = rota.next_start(at) if rota is not None and not rota.on(at) else None
+        if start is None or start - at > within or agent.team_id is None:
+            continue
+        best = found.get(agent.team_id)
+        if best is None or start < best.at:
+            found[agent.team_id] = ComingOn(start, [agent])
+        elif start == best.at:
+            best.agents.append(agent)
+    return found

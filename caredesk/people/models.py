@@ -159,3 +159,60 @@ class PresenceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.before} -> {self.after}"
+
+
+class Shift(models.Model):
+    """One line of an agent's rota: weekly on some days, or once between two instants.
+
+    An agent with shifts is on duty only inside one of them (people/coverage.py). A weekly
+    shift reads the wall clock of the service's time zone; one that ends at or before its
+    start runs into the next day ("22:00-07:00"), and an end of 00:00 is midnight (24:00).
+    """
+
+    agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shifts")
+    days = models.CharField(
+        max_length=40, blank=True, help_text='Weekly: "mon-fri", "sat,sun"; blank for a dated one.'
+    )
+    start = models.TimeField(null=True, blank=True, help_text="Weekly: the start, e.g. 22:00.")
+    end = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Weekly: the end, e.g. 07:00; at or before the start means the next day "
+        "(00:00 is midnight).",
+    )
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Dated: from (UTC).")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Dated: until (UTC).")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agent_id", "starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="shift_weekly_or_dated",
+                condition=(
+                    ~models.Q(days="")
+                    & models.Q(start__isnull=False, end__isnull=False)
+                    & models.Q(starts_at__isnull=True, ends_at__isnull=True)
+                )
+                | (
+                    models.Q(days="", start__isnull=True, end__isnull=True)
+                    & models.Q(starts_at__isnull=False, ends_at__gt=models.F("starts_at"))
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        from caredesk.people.shifts import describe
+
+        return describe(self)
+
+    @property
+    def weekly(self) -> bool:
+        return bool(self.days)
+
+    def clean(self) -> None:
+        from caredesk.people.shifts import check
+
+        super().clean()
+        check(self)

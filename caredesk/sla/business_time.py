@@ -182,6 +182,29 @@ def next_open(cal: WeeklyCalendar, instant: datetime) -> datetime:
     return add_business_time(cal, instant, timedelta(0))
 
 
+def open_until(
+    cal: WeeklyCalendar, instant: datetime, *, within: timedelta = timedelta(days=8)
+) -> datetime | None:
+    """The instant the calendar next closes, when it is open at `instant`.
+
+    Intervals that touch across midnight ("22:00-24:00" then "00:00-07:00") are one
+    stretch. None when the calendar is closed at `instant`, or still open `within` later.
+    """
+    t = _to_us(instant)
+    ordinal = instant.astimezone(cal._zone).toordinal()
+    end = next((b for a, b in cal.spans(ordinal) if a <= t < b), None)
+    if end is None:
+        return None
+    limit = t + (within.days * 86_400 + within.seconds) * _US_PER_SECOND + within.microseconds
+    while end <= limit:
+        ordinal += 1
+        following = cal.spans(ordinal)
+        if not following or following[0][0] > end:
+            return _from_us(end)
+        end = following[0][1]
+    return None
+
+
 def add_business_time(cal: WeeklyCalendar, start: datetime, duration: timedelta) -> datetime:
     """The instant by which `duration` of open time has passed since `start`.
 
