@@ -26,8 +26,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from caredesk.api.api import api
+from caredesk.api.outgoing import create_webhook
 from caredesk.people import services as people
 from caredesk.people.models import Organization, User
+from caredesk.phone.cti import CtiEvent
+from caredesk.phone.services import receive
 from caredesk.status import services as status_services
 from caredesk.status import subscriptions
 from caredesk.status.models import Component
@@ -76,6 +79,12 @@ AGENT_ACTION = Rule(own=403, other=404)  # on a ticket the customer sees, but fo
 MANAGERS = Rule(agents=403, managers=OK, own=403, other=403)
 ADMIN_MODEL = Rule(agents=LOGIN, managers=403, admin=OK, own=LOGIN, other=LOGIN)
 ADMIN_PAGE = Rule(agents=LOGIN, managers=OK, own=LOGIN, other=LOGIN)
+ADMIN_READ_ONLY = Rule(agents=LOGIN, managers=403, admin=403, own=LOGIN, other=LOGIN)
+MANAGER_PAGE = Rule(agents=404, managers=OK, own=404, other=404)  # others never learn of it
+MANAGER_FORM = Rule(agents=403, managers=OK, own=404, other=404)  # agents see, may not use
+PATH_TOKEN = Rule(agents=LOGIN, own=LOGIN, other=LOGIN)  # only the token in the path counts
+SIGNED_LINK = Rule(agents=400, own=400, other=400, anonymous=400)  # the matrix's link is bad
+ADMIN_OR_OWNER = Rule(agents=404, managers=404, admin=OK, own=404, other=404)  # the admin's token
 
 POLICY: dict[str, Rule] = {
     # --- pages (Django URL names) ---
@@ -112,6 +121,12 @@ POLICY: dict[str, Rule] = {
     "admin:autocomplete": Rule(agents=LOGIN, managers=403, own=LOGIN, other=LOGIN),
     # Login attempts are recorded by axes, never added by hand.
     "admin:axes_*_add": Rule(agents=LOGIN, managers=403, own=LOGIN, other=LOGIN),
+    # Logs and trails are written by caredesk only: nobody adds an entry by hand.
+    "admin:core_auditentry_add": ADMIN_READ_ONLY,
+    "admin:mail_inboundemail_add": ADMIN_READ_ONLY,
+    "admin:mail_outboundmail_add": ADMIN_READ_ONLY,
+    "admin:api_webhook_add": ADMIN_READ_ONLY,
+    "admin:api_webhookdelivery_add": ADMIN_READ_ONLY,
     "admin:*_changelist": ADMIN_MODEL,
     "admin:*_add": ADMIN_MODEL,
     "api:openapi-json": PUBLIC,
@@ -150,6 +165,32 @@ POLICY: dict[str, Rule] = {
     "POST /api/v1/status/incidents/{incident_id}/tickets": Rule(own=403, other=403),
     "POST /api/v1/status/incidents/{incident_id}/tickets/{number}/unlink": Rule(own=403, other=403),
     "GET /api/v1/sla/due": SIGNED_IN,
+    "GET /api/v1/calls": AGENTS,
+    "GET /api/v1/calls/service-level": AGENTS,
+    "GET /api/v1/calls/service-level.csv": AGENTS,
+    "POST /api/v1/calls/{call_id}/attach": AGENTS,
+    "POST /api/v1/cti/{token}": PATH_TOKEN,
+    "POST /api/v1/inbound/email": SIGNED_IN,
+    "GET /api/v1/webhooks": MANAGERS,
+    "POST /api/v1/webhooks": MANAGERS,
+    "GET /api/v1/webhooks/{webhook_id}": MANAGERS,
+    "DELETE /api/v1/webhooks/{webhook_id}": MANAGERS,
+    "desk:bulk": AGENTS,
+    "desk:call-attach": AGENTS,
+    "desk:call-popup": AGENTS,
+    "desk:callers": AGENTS,
+    "desk:dashboard": MANAGER_PAGE,
+    "desk:status:new-incident": MANAGER_FORM,
+    "desk:status:new-maintenance": MANAGER_FORM,
+    "desk:status:update": MANAGER_FORM,
+    "desk:tokens": AGENTS,
+    "desk:new-token": AGENTS,
+    "desk:revoke-token": ADMIN_OR_OWNER,
+    "desk:wallboard": AGENTS,
+    "desk:status:*": AGENTS,
+    "portal:magic_link": PUBLIC,
+    "portal:magic_link_sent": PUBLIC,
+    "portal:magic_link_use": SIGNED_LINK,
     "GET /api/v1/reports/sla": AGENTS,
     "GET /api/v1/reports/sla.csv": AGENTS,
 }
@@ -168,6 +209,16 @@ PAGE_REQUESTS: dict[str, list[dict[str, Any]]] = {
     "portal:request": [{}, {"method": "post", "data": {"body": "Any news?"}}],
     "portal:home": [{}, {"method": "post", "data": {"subject": "x", "description": "y"}}],
     "status:subscribe": [{}],
+    "desk:bulk": [{"method": "post", "data": {"action": "status", "status": "open"}}],
+    "desk:new-token": [{"method": "post", "data": {"name": "matrix", "scope": "read"}}],
+    "desk:revoke-token": [{"method": "post"}],
+    "desk:call-attach": [{"method": "post", "data": {"ticket": "CASE-100"}}],
+    "desk:status:component": [{"method": "post", "data": {"status": "operational"}}],
+    "desk:status:link": [{"method": "post"}],
+    "desk:status:link-ticket": [{"method": "post"}],
+    "desk:status:unlink": [{"method": "post"}],
+    "desk:status:update": [{"method": "post", "data": {"status": "identified", "body": "b"}}],
+    "desk:status:resolve-linked": [{"method": "post"}],
     "admin:autocomplete": [
         {"query": {"app_label": "people", "model_name": "user", "field_name": "x"}}
     ],
@@ -193,6 +244,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/status/maintenances/{maintenance_id}/updates": {"status": "in_progress"},
     "POST /api/v1/status/subscribers": {"url": "http://127.0.0.1:9/x"},
     "POST /api/v1/status/incidents/{incident_id}/tickets": {"ticket": "{number}"},
+    "POST /api/v1/calls/{call_id}/attach": {"ticket": "{number}"},
 }
 
 
@@ -340,6 +392,17 @@ def world(model: None, settings: Any) -> World:
         components=[comp.pk],
     )
     subscriber = subscriptions.subscribe(actor=None, email="sub@example.com")
+    outgoing = create_webhook(
+        actor=users["manager"], url="http://127.0.0.1:9/out", events=["ticket.opened"]
+    )
+    rep = users["representative"]
+    for event in ("newCall", "answer"):
+        receive(
+            CtiEvent(event=event, call_id="matrix-1", direction="in", from_number="+12125550100",
+                     to_number="+18005550100", users=[rep.email]),
+            actor=users["admin"],
+        )  # fmt: skip
+    admins_token = people.create_token(users["admin"], name="matrix")[0]
     hook = subscriptions.add_webhook(actor=users["manager"], url="http://127.0.0.1:9/h")
     world.shared = {
         "component_id": comp.pk,
@@ -354,6 +417,9 @@ def world(model: None, settings: Any) -> World:
         "uidb64": "MQ",
         "token": "set-password",
         "action": "note",
+        "webhook_id": outgoing.pk,
+        "call_id": "matrix-1",
+        "token_id": admins_token.pk,
     }
     User.objects.filter(pk=users["deactivated"].pk).update(is_active=False)
     Organization.objects.update()  # nothing else: sharing stays on (the default)
@@ -366,6 +432,8 @@ def _value(world: World, endpoint: Endpoint, name: str, org: str) -> str:
         return objs["pc" if "work-order" in endpoint.route else "case"].number
     if name == "attachment_id" or (name == "pk" and endpoint.key == "portal:attachment"):
         return str(objs["attachment"].pk)
+    if name == "pk" and endpoint.key == "desk:status:component":
+        return str(world.shared["component_id"])
     if name == "pk":
         return str(world.shared["incident_id"])
     if name == "signed" and endpoint.key == "status:confirm":
@@ -438,6 +506,8 @@ def _ask(
             headers["Authorization"] = f"Bearer {world.tokens[who]}"
         if method == "get":
             return client.get(path, spec.get("query", {}), headers=headers)
+        if method == "delete":
+            return client.delete(path, headers=headers)
         return client.post(
             path,
             _body(endpoint, world.objects[org]["case"].number),
