@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from caredesk.api.api import api
 from caredesk.api.outgoing import create_webhook
+from caredesk.core import health
 from caredesk.people import services as people
 from caredesk.people.models import Organization, User
 from caredesk.phone.cti import CtiEvent
@@ -421,6 +422,7 @@ def world(model: None, settings: Any) -> World:
         "call_id": "matrix-1",
         "token_id": admins_token.pk,
     }
+    health.beat()  # a worker is up: /readyz answers 200
     User.objects.filter(pk=users["deactivated"].pk).update(is_active=False)
     Organization.objects.update()  # nothing else: sharing stays on (the default)
     return world

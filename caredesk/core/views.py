@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import connection
+import os
+from datetime import datetime
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
@@ -11,12 +13,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # any failure means not ready; say which
-        return JsonResponse({"status": "unavailable", "database": str(exc)}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """200 when the database and queue answer, a worker beats and no mail is stuck; else
+    503 naming what is wrong."""
+    from caredesk.core.health import readiness
+
+    found = readiness()
+    body = {"status": "ok" if found.ready else "unavailable", **found.checks}
+    return JsonResponse(body, status=200 if found.ready else 503)
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -65,4 +68,54 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "# TYPE caredesk_queue_pending gauge",
         f"caredesk_queue_pending {HUEY.pending_count()}",
     ]
+    lines += _worker_and_mail_lines(at)
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
+
+
+def _worker_and_mail_lines(at: datetime) -> list[str]:
+    from django.db.models import Count
+
+    from caredesk.core import health
+    from caredesk.mail.models import InboundEmail, OutboundMail
+
+    age = health.heartbeat_age(at)
+    lines = [
+        "# HELP caredesk_worker_up 1 while a worker's heartbeat is fresh (under 3 minutes).",
+        "# TYPE caredesk_worker_up gauge",
+        f"caredesk_worker_up {int(age is not None and age < health.HEARTBEAT_STALE.seconds)}",
+    ]
+    if age is not None:
+        lines += [
+            "# HELP caredesk_worker_heartbeat_age_seconds Seconds since a worker last beat; the"
+            " beat waits in the queue with all other work, so this grows when the worker lags.",
+            "# TYPE caredesk_worker_heartbeat_age_seconds gauge",
+            f"caredesk_worker_heartbeat_age_seconds {age:.1f}",
+        ]
+    lines += [
+        "# HELP caredesk_intake_messages_total Inbound emails taken in, by source and outcome.",
+        "# TYPE caredesk_intake_messages_total counter",
+    ]
+    intake = InboundEmail.objects.values("source", "status").annotate(n=Count("id"))
+    lines += [
+        f'caredesk_intake_messages_total{{source="{r["source"]}",status="{r["status"]}"}} {r["n"]}'
+        for r in intake.order_by("source", "status")
+    ]
+    lines += [
+        "# HELP caredesk_outbound_mail Outgoing mails by state.",
+        "# TYPE caredesk_outbound_mail gauge",
+    ]
+    outbound = OutboundMail.objects.values("state").annotate(n=Count("id")).order_by("state")
+    lines += [f'caredesk_outbound_mail{{state="{r["state"]}"}} {r["n"]}' for r in outbound]
+    lines += [
+        "# HELP caredesk_outbound_mail_stuck Mails due for sending over 10 minutes ago.",
+        "# TYPE caredesk_outbound_mail_stuck gauge",
+        f"caredesk_outbound_mail_stuck {health.stuck_outbound(at)}",
+        "# HELP caredesk_http_requests_total Requests this web process answered (per pid).",
+        "# TYPE caredesk_http_requests_total counter",
+    ]
+    pid = os.getpid()
+    for (method, code), n in sorted(health.requests_served().items()):
+        lines.append(
+            f'caredesk_http_requests_total{{pid="{pid}",method="{method}",code="{code}"}} {n}'
+        )
+    return lines
