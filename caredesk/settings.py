@@ -236,5 +236,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CAREDESK_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "WARNING"}},
+    # The huey logger has its own handler, so the worker does not add a second one that
+    # prints every task twice at INFO: the console of `caredesk serve` stays readable.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
