@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_concurrency import _env, _postgres_server
+from instances import instance_env as _env
+from instances import scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -244,19 +244,7 @@ def test_restore_refuses_a_wrong_vendor_or_a_tampered_archive(tmp_path: Path) ->
 
 @pytest.mark.postgres
 def test_backup_and_restore_round_trip_on_postgres(tmp_path: Path) -> None:
-    psycopg = pytest.importorskip("psycopg")
     if not all(shutil.which(tool) for tool in ("pg_dump", "pg_restore", "psql")):
         pytest.skip("the PostgreSQL client programs (pg_dump, pg_restore, psql) are not installed")
-    server = _postgres_server()
-    try:
-        admin = psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {server}: {str(exc).strip()}")
-    name = f"caredesk_test_backup_{os.getpid()}"
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            _round_trip(_env(tmp_path / "data", f"{server}/{name}"), tmp_path)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("backup") as url:
+        _round_trip(_env(tmp_path / "data", url), tmp_path)

@@ -18,43 +18,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+from instances import caredesk, scratch_postgres
+from instances import instance_env as _env
 
 CASES, CLIENTS = 500, 8
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _postgres_server() -> str:
-    """The PostgreSQL server to make a database on: the suite's own when it runs on one."""
-    url = os.environ.get("CAREDESK_DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        parts = urlparse(url)
-        return f"{parts.scheme}://{parts.netloc}"
-    return os.environ.get("CAREDESK_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-
-
-def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREDESK_")}
-    env.update(CAREDESK_DATA_DIR=str(data_dir), CAREDESK_LOG_LEVEL="WARNING")
-    if database_url:
-        env["CAREDESK_DATABASE_URL"] = database_url
-    return env
-
-
-def _caredesk(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "caredesk", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"caredesk {' '.join(args)}:\n{done.stderr}{done.stdout}"
-    return done.stdout
 
 
 @contextlib.contextmanager
@@ -108,11 +78,11 @@ def _request(
 
 
 def _open_cases_concurrently(env: dict[str, str]) -> None:
-    _caredesk(env, "setup", "--no-demo")
-    _caredesk(env, "user", "add", "alice@acme.test", "--role", "customer", "--org", "Acme")
-    _caredesk(env, "user", "add", "rep@caredesk.test", "--role", "representative")
-    token = _caredesk(env, "token", "create", "alice@acme.test").split()[-1]
-    rep_token = _caredesk(env, "token", "create", "rep@caredesk.test").split()[-1]
+    caredesk(env, "setup", "--no-demo")
+    caredesk(env, "user", "add", "alice@acme.test", "--role", "customer", "--org", "Acme")
+    caredesk(env, "user", "add", "rep@caredesk.test", "--role", "representative")
+    token = caredesk(env, "token", "create", "alice@acme.test").split()[-1]
+    rep_token = caredesk(env, "token", "create", "rep@caredesk.test").split()[-1]
     start = threading.Barrier(CLIENTS)
 
     with _served(env) as port:
@@ -169,17 +139,5 @@ def test_concurrent_cases_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_concurrent_cases_on_postgres(tmp_path: Path) -> None:
-    psycopg = pytest.importorskip("psycopg")
-    server = _postgres_server()
-    try:
-        admin = psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {server}: {str(exc).strip()}")
-    name = f"caredesk_test_concurrency_{os.getpid()}"
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            _open_cases_concurrently(_env(tmp_path, f"{server}/{name}"))
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("concurrency") as url:
+        _open_cases_concurrently(_env(tmp_path, url))

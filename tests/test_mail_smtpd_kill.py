@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import smtplib
 import socket
@@ -18,33 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+from instances import caredesk, scratch_postgres
+from instances import instance_env as _env
 from mail_helpers import eml
 from mail_servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES, CLIENTS, KILLS = 150, 4, 4
-
-
-def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREDESK_")}
-    env.update(CAREDESK_DATA_DIR=str(data_dir), CAREDESK_LOG_LEVEL="WARNING")
-    if database_url:
-        env["CAREDESK_DATABASE_URL"] = database_url
-    return env
-
-
-def _caredesk(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "caredesk", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"caredesk {' '.join(args)}:\n{done.stderr}{done.stdout}"
-    return done.stdout
 
 
 class Smtpd:
@@ -93,8 +72,8 @@ def _deliver(port: int, raw: bytes, tries: list[int]) -> None:
 
 
 def _kill_during_intake(env: dict[str, str]) -> None:
-    _caredesk(env, "setup", "--no-demo")
-    _caredesk(env, "user", "add", "alice@acme.test", "--role", "customer", "--org", "Acme")
+    caredesk(env, "setup", "--no-demo")
+    caredesk(env, "user", "add", "alice@acme.test", "--role", "customer", "--org", "Acme")
     server = Smtpd(env)
     server.start()
     messages = [
@@ -138,7 +117,7 @@ def _kill_during_intake(env: dict[str, str]) -> None:
     assert len(tries) > MESSAGES, "some deliveries were cut off and sent again"
 
     stored = json.loads(  # the last line: the shell prints a banner first
-        _caredesk(
+        caredesk(
             env,
             "shell",
             "-c",
@@ -158,29 +137,15 @@ def test_killing_the_listener_loses_nothing_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_killing_the_listener_loses_nothing_on_postgres(tmp_path: Path) -> None:
-    from test_concurrency import _postgres_server
-
-    psycopg = pytest.importorskip("psycopg")
-    server = _postgres_server()
-    try:
-        admin = psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {server}: {str(exc).strip()}")
-    name = f"caredesk_test_smtpd_kill_{os.getpid()}"
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            _kill_during_intake(_env(tmp_path, f"{server}/{name}"))
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("smtpd_kill") as url:
+        _kill_during_intake(_env(tmp_path, url))
 
 
 def test_forked_listener_processes_share_the_port_and_die_with_their_parent(
     tmp_path: Path,
 ) -> None:
     env = _env(tmp_path)
-    _caredesk(env, "setup", "--no-demo")
+    caredesk(env, "setup", "--no-demo")
     port = free_port()
     parent = subprocess.Popen(
         [sys.executable, "-m", "caredesk", "smtpd", "--port", str(port), "--processes", "2"],
@@ -209,7 +174,7 @@ def test_forked_listener_processes_share_the_port_and_die_with_their_parent(
         time.sleep(0.1)
     else:
         pytest.fail("a listener process outlived its parent")
-    count = _caredesk(
+    count = caredesk(
         env,
         "shell",
         "-c",
