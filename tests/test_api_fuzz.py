@@ -40,6 +40,12 @@ from caredesk.tickets.work_orders import draft_work_order
 EXAMPLES = int(os.environ.get("CAREDESK_FUZZ_EXAMPLES", "25"))
 
 
+@schemathesis.serializer("message/rfc822")
+def _raw_mail(ctx: Any, value: Any) -> bytes:
+    # The intake endpoint takes a raw message: whatever was generated, sent as its bytes.
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
+
+
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 

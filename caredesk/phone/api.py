@@ -233,6 +233,7 @@ class AttachIn(Schema):
     "/calls/{call_id}/attach",
     response={
         200: CallOut,
+        400: ErrorOut,
         401: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,

@@ -14,8 +14,6 @@ Counting rules (stated once, used by the API, the CSV, the wallboard and the sim
 
 from __future__ import annotations
 
-import csv
-import io
 import zoneinfo
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -25,9 +23,10 @@ from django.db.models import Q
 
 from caredesk.core.clock import now
 from caredesk.core.errors import InvalidInput
+from caredesk.core.spreadsheet import csv_text
 from caredesk.phone.erlang import agents_needed
 from caredesk.phone.models import Call, CallOutcome, Direction
-from caredesk.reports.services import period, safe_cell, zone_of
+from caredesk.reports.services import period, zone_of
 from caredesk.servicemodel.cache import snapshot
 
 TARGET_SECONDS = 30.0
@@ -215,10 +214,5 @@ CSV_COLUMNS = (
 
 
 def as_csv(report: ServiceLevel) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in report.rows:
-        data = row.as_dict()
-        writer.writerow([safe_cell(data[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
+    rows = (row.as_dict() for row in report.rows)
+    return csv_text(CSV_COLUMNS, ([data[c] for c in CSV_COLUMNS] for data in rows))
