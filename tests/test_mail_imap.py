@@ -169,11 +169,11 @@ def test_killing_the_poller_mid_poll_loses_nothing_and_stores_nothing_twice(
 ) -> None:
     """SIGKILL the polling process whenever it has marked a few more messages: each poll
     after that finds the rest (and any committed but unmarked one) and takes them in."""
-    from test_mail_smtpd_kill import _caredesk, _env
+    from instances import caredesk, instance_env
 
     count, kills = 60, 3
-    env = {**_env(tmp_path), "CAREDESK_IMAP_URL": mailbox.url()}
-    _caredesk(env, "setup", "--no-demo")
+    env = {**instance_env(tmp_path), "CAREDESK_IMAP_URL": mailbox.url()}
+    caredesk(env, "setup", "--no-demo")
     mailbox.append(
         *[
             # A sender of its own each: intake holds back a single sender's flood of new cases.
@@ -199,10 +199,10 @@ def test_killing_the_poller_mid_poll_loses_nothing_and_stores_nothing_twice(
             killed += 1
         process.wait()
         assert seen() < count, "the poller finished before it could be killed"
-    _caredesk(env, "shell", "-c", "from caredesk.mail import imap; imap.poll_all()")
+    caredesk(env, "shell", "-c", "from caredesk.mail import imap; imap.poll_all()")
 
     assert seen() == count
-    stored = _caredesk(
+    stored = caredesk(
         env,
         "shell",
         "-c",

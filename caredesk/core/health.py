@@ -57,6 +57,26 @@ def stuck_outbound(at: datetime) -> int:
     ).count()
 
 
+def intake_counts() -> dict[tuple[str, str], int]:
+    """Inbound emails by (source, status), for /metrics."""
+    from django.db.models import Count
+
+    from caredesk.mail.models import InboundEmail
+
+    rows = InboundEmail.objects.values_list("source", "status").annotate(n=Count("id"))
+    return {(source, status): n for source, status, n in rows.order_by("source", "status")}
+
+
+def outbound_counts() -> dict[str, int]:
+    """Outgoing mails by state, for /metrics."""
+    from django.db.models import Count
+
+    from caredesk.mail.models import OutboundMail
+
+    rows = OutboundMail.objects.values_list("state").annotate(n=Count("id")).order_by("state")
+    return dict(rows)
+
+
 @dataclass
 class Readiness:
     ready: bool = True

@@ -73,10 +73,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 def _worker_and_mail_lines(at: datetime) -> list[str]:
-    from django.db.models import Count
-
     from caredesk.core import health
-    from caredesk.mail.models import InboundEmail, OutboundMail
 
     age = health.heartbeat_age(at)
     lines = [
@@ -95,17 +92,18 @@ def _worker_and_mail_lines(at: datetime) -> list[str]:
         "# HELP caredesk_intake_messages_total Inbound emails taken in, by source and outcome.",
         "# TYPE caredesk_intake_messages_total counter",
     ]
-    intake = InboundEmail.objects.values("source", "status").annotate(n=Count("id"))
     lines += [
-        f'caredesk_intake_messages_total{{source="{r["source"]}",status="{r["status"]}"}} {r["n"]}'
-        for r in intake.order_by("source", "status")
+        f'caredesk_intake_messages_total{{source="{source}",status="{status}"}} {n}'
+        for (source, status), n in health.intake_counts().items()
     ]
     lines += [
         "# HELP caredesk_outbound_mail Outgoing mails by state.",
         "# TYPE caredesk_outbound_mail gauge",
     ]
-    outbound = OutboundMail.objects.values("state").annotate(n=Count("id")).order_by("state")
-    lines += [f'caredesk_outbound_mail{{state="{r["state"]}"}} {r["n"]}' for r in outbound]
+    lines += [
+        f'caredesk_outbound_mail{{state="{state}"}} {n}'
+        for state, n in health.outbound_counts().items()
+    ]
     lines += [
         "# HELP caredesk_outbound_mail_stuck Mails due for sending over 10 minutes ago.",
         "# TYPE caredesk_outbound_mail_stuck gauge",
