@@ -12,8 +12,10 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
+from mail_helpers import eml
 
 from caredesk.core.errors import DomainError
+from caredesk.mail.intake import ingest
 from caredesk.people.models import User
 from caredesk.status import public, services, subscriptions, tasks
 from caredesk.status.models import Component, Delivery, Subscriber
@@ -282,10 +284,15 @@ def test_the_mailto_unsubscribe_token_unsubscribes(
     with pytest.raises(DomainError, match="not valid"):
         subscriptions.unsubscribe_by_token(subject[:-2] + "xx")
     assert Subscriber.objects.get(pk=subscriber.pk).is_active
-    # What the mail intake does with a message to that address: pass its subject on.
-    subscriptions.unsubscribe_by_token(subject)
+    # The subscriber's mail client writes to that address; the intake takes it in.
+    unsubscribing = eml(sender="dana@example.test", to=mailto.group(1), subject=subject)
+    taken = ingest(unsubscribing, source="smtp")
+    assert taken.status == "ignored" and taken.ticket is None
     assert not Subscriber.objects.get(pk=subscriber.pk).is_active
     subscriptions.unsubscribe_by_token(subject)  # again: nothing changes
+    # Someone writing "unsubscribe" without our token is a person: their mail opens a case.
+    asked = eml(sender="dana@example.test", subject="unsubscribe me please", message_id="<u@x>")
+    assert ingest(asked, source="smtp").ticket is not None
     with commit():
         services.create_incident(actor=manager, name="Logins fail", body="Looking.")
     assert "Logins fail" not in mail.outbox[-1].subject

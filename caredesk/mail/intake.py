@@ -206,6 +206,21 @@ def _process(row: InboundEmail) -> None:
     )
 
 
+def _unsubscribes(subject: str) -> bool:
+    """Status notices offer a mailto: unsubscribe whose subject carries our signed token:
+    such a message ends that subscription and opens nothing. Without a valid token it is a
+    person's mail like any other."""
+    if not subject.lower().startswith("unsubscribe "):
+        return False
+    from caredesk.status.subscriptions import unsubscribe_by_token
+
+    try:
+        unsubscribe_by_token(subject)
+    except DomainError:
+        return False
+    return True
+
+
 def _route(row: InboundEmail, at: datetime) -> None:
     if row.size > settings.MAIL_MAX_BYTES:
         raise Quarantine(
@@ -231,6 +246,11 @@ def _route(row: InboundEmail, at: datetime) -> None:
         row.kind = InboundEmail.Kind.AUTO_REPLY if kind.auto_reply else InboundEmail.Kind.MESSAGE
         row.status = InboundEmail.Status.IGNORED
         row.reason = "Sent from one of our own addresses; it opens nothing (mail loop guard)."
+        return
+    if _unsubscribes(mail.subject):
+        row.kind = InboundEmail.Kind.MESSAGE
+        row.status = InboundEmail.Status.IGNORED
+        row.reason = "Left the status-page notices (the List-Unsubscribe mailto: address)."
         return
     sender = User.objects.filter(email=mail.from_address).select_related("organization").first()
     thread = threads.find(mail, sender=sender)
