@@ -287,7 +287,8 @@ def test_message_ids_and_bounce_addresses_cannot_be_forged(rep: User, alice: Use
     assert ids.outbound_for_bounce_address(bounce) == mail
     assert ids.outbound_for_bounce_address(f"<{bounce.upper()}>") == mail
     head, _, dom = bounce.partition("@")
-    assert ids.outbound_for_bounce_address(head[:-1] + "x@" + dom) is None
+    other_char = "y" if head.endswith("x") else "x"  # a signature may end in "x" itself
+    assert ids.outbound_for_bounce_address(head[:-1] + other_char + "@" + dom) is None
     assert ids.outbound_for_bounce_address("bounces+1.aaaaaaaaaaaaaaaa@care.example") is None
     assert ids.outbound_for_bounce_address("alice@acme.test") is None
 
