@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from caredesk.people import services as people
+from caredesk.people.coverage import covering_team
 from caredesk.people.models import User
 from caredesk.phone.models import Call
 
@@ -94,11 +95,10 @@ def test_a_sip_call_answered_and_hung_up_is_recorded_on_a_case(
 ) -> None:
     _call(pbx, "18884773448", tmp_path)
     call = Call.objects.get()
-    assert (call.caller, call.routed_to, call.outcome) == (
-        "+12125550142",
-        "customer-care",
-        "answered",
-    )
+    # The PBX rings in real time: on-site in staffed hours, Emergency Care outside them.
+    assert call.started_at is not None
+    expected = covering_team("customer-care", at=call.started_at)
+    assert (call.caller, call.routed_to, call.outcome) == ("+12125550142", expected, "answered")
     assert call.answered_by == rep and call.ticket is not None
     assert call.duration_seconds is not None and call.duration_seconds >= 1.0  # the pause
     assert call.ticket.channel == "phone"
