@@ -147,3 +147,9 @@ class ApiClient:
 @pytest.fixture
 def api() -> Callable[..., ApiClient]:
     return ApiClient
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks: Any) -> Any:
+    """`with commit():` runs on-commit work (queued tasks, webhooks) when the block ends."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

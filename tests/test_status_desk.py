@@ -30,11 +30,6 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
 def dana(model: None) -> Any:
     """A confirmed email subscriber of the whole page."""
     subscriber = subscriptions.subscribe(actor=None, email="dana@example.test")

@@ -20,11 +20,6 @@ from caredesk.tickets.models import Event, Ticket
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def case(rep: User, requester: User, subject: str = "Calls drop") -> Ticket:
     return tickets.open_case(actor=rep, requester=requester, subject=subject, channel="email")
 

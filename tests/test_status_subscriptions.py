@@ -31,12 +31,6 @@ def _fresh_cache() -> Iterator[None]:
     public.forget()
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
-    """Run on-commit work (the queued tasks) when the block ends, as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def comp(env: str, name: str) -> Component:
     return Component.objects.get(environment_id=env, name=name)
 

@@ -68,11 +68,6 @@ def _clean_queue() -> Iterator[None]:
 
 
 @pytest.fixture
-def commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
 def allow_loopback(settings: Any) -> None:
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
 

@@ -109,11 +109,6 @@ def _clean_queue() -> Iterator[None]:
     HUEY.flush()
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def _subscribe(manager: User, api: Any, url: str, events: list[str]) -> dict[str, Any]:
     created = api(manager).post("/api/v1/webhooks", {"url": url, "events": events})
     assert created.status_code == 201, created.content
