@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 
 from caredesk.core.clock import now
+from caredesk.core.prepared import insert
 from caredesk.people.models import User
 from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import Channel, SlaTarget
@@ -142,7 +143,7 @@ def _start(
         stopped_at=stopped_at,
     )
     clock.ticket = ticket
-    clock.save(force_insert=True)
+    insert(clock)
     return clock
 
 
@@ -230,7 +231,7 @@ def case_due(clock: Clock) -> datetime | None:
 def case_opened(ticket: Ticket, clock: Clock) -> None:
     """Start the new case's first-response clock (from `opening_clock`)."""
     clock.ticket = ticket
-    clock.save(force_insert=True)
+    insert(clock)
     # Whoever answers with the case needs not read its clock back.
     ticket.clock_list = [clock]  # type: ignore[attr-defined]
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from caredesk.core.prepared import insert
 from caredesk.people.models import Organization, User
 from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import (
@@ -118,7 +119,7 @@ def _new_ticket(
     at: datetime,
     **fields: Any,
 ) -> Ticket:
-    return Ticket.objects.create(
+    ticket = Ticket(
         number=_next_number(ticket_type),
         type=ticket_type,
         team_id=ticket_type.team_id,
@@ -130,6 +131,8 @@ def _new_ticket(
         updated_at=at,
         **fields,
     )
+    insert(ticket)
+    return ticket
 
 
 # --- opening -------------------------------------------------------------------------
