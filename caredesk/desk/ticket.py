@@ -92,8 +92,9 @@ def _render(
     user = user_of(request)
     agents = eligible_agents(user, ticket)
     order = work_order_of(user, ticket) if _needs_work_order(ticket) else None
+    can_escalate = ticket.is_case and ticket.status in ACTIVE
     suggestion = None
-    if ticket.is_case and ticket.status in ACTIVE:
+    if can_escalate:
         suggestion = services.suggest_path(f"{ticket.subject}\n{ticket.description}")
     take = who_should_take(ticket.team_id, at=now()) if ticket.status in ACTIVE else None
     # Only someone the form offers (and the service accepts) is suggested.
@@ -102,9 +103,6 @@ def _render(
     forms_by_prefix: dict[str, forms.Form] = {
         "reply": ReplyForm(),
         "note": NoteForm(),
-        "escalate": EscalateForm(
-            initial={"to": suggestion.to, "category": suggestion.category} if suggestion else None
-        ),
         "assign": AssignForm(
             agents=agents, initial={"agent": ticket.assignee_id or (pick.pk if pick else "")}
         ),
@@ -119,6 +117,10 @@ def _render(
             else {"requested_by": ticket.requester.display_name if ticket.requester else ""}
         ),
     }
+    if can_escalate:  # its choices cost two queries; only an open case shows the form
+        forms_by_prefix["escalate"] = EscalateForm(
+            initial={"to": suggestion.to, "category": suggestion.category} if suggestion else None
+        )
     if bound is not None and bound.prefix:
         forms_by_prefix[bound.prefix] = bound
     context: dict[str, Any] = {
@@ -130,7 +132,7 @@ def _render(
         "suggestion": suggestion,
         "assign_pick": pick,
         "assign_reason": take.reason if take else "",
-        "can_escalate": ticket.is_case and ticket.status in ACTIVE,
+        "can_escalate": can_escalate,
         "may_take": services.may_work(user, ticket) and ticket.assignee_id != user.pk,
         "status_choices": _status_choices(ticket),
         "needs_work_order": _needs_work_order(ticket),
