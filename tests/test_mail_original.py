@@ -111,3 +111,23 @@ def test_the_intake_log_in_the_admin_links_each_email_to_its_desk_view(model: No
     detail = signed_in(admin).get(f"/admin/mail/inboundemail/{row_id}/change/")
 
     assert f'href="{page_of(row_id)}"' in detail.content.decode()
+
+
+def test_the_ticket_page_links_each_email_to_the_email_as_received(rep: User, alice: User) -> None:
+    opened = ingest(eml(), source="smtp")
+    number = opened.ticket
+    assert number
+    reply = ingest(
+        eml(
+            subject=f"Re: [{number}] Cannot log in",
+            body="Still broken.",
+            message_id="<2@acme.test>",
+        ),
+        source="smtp",
+    )
+    assert reply.ticket == number
+
+    html = signed_in(rep).get(reverse("desk:ticket", args=[number])).content.decode()
+
+    for result in (opened, reply):
+        assert f'href="{page_of(result.inbound_id)}"' in html

@@ -31,6 +31,8 @@ from caredesk.desk.forms import (
     work_order_actions,
 )
 from caredesk.mail import outbound
+from caredesk.mail.access import visible_inbound
+from caredesk.mail.models import InboundEmail
 from caredesk.people.access import visible_agents
 from caredesk.people.coverage import who_should_take
 from caredesk.people.models import User
@@ -129,6 +131,7 @@ def _render(
         "now": now(),
         "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
         **_timeline(user, ticket, show_all=request.GET.get("timeline") == "all"),
+        "opening_email": _opening_email(user, ticket),
         "suggestion": suggestion,
         "assign_pick": pick,
         "assign_reason": take.reason if take else "",
@@ -161,9 +164,11 @@ def _timeline(user: User, ticket: Ticket, *, show_all: bool) -> dict[str, Any]:
         .select_related("actor")
     )
     conversation = visible_messages(user, ticket).select_related("author")
+    # Each message that came by email links to that email as received (one query for all).
+    emails = Prefetch("inbound_emails", visible_inbound(user).only("ticket_message"), "emails")
     files = Prefetch("attachments", to_attr="files")
     if show_all:
-        entries = timeline.build(list(conversation.prefetch_related(files)), list(events))
+        entries = timeline.build(list(conversation.prefetch_related(files, emails)), list(events))
         return {"timeline": entries, "timeline_hidden": 0}
     # The latest entries are among the latest of each kind; each row also carries its
     # kind's total (a window count), so the number left out costs no query of its own.
@@ -174,11 +179,22 @@ def _timeline(user: User, ticket: Ticket, *, show_all: bool) -> dict[str, Any]:
     latest_messages = list(
         conversation.annotate(total=total)
         .order_by("-created_at", "-id")
-        .prefetch_related(files)[:TIMELINE_LATEST]
+        .prefetch_related(files, emails)[:TIMELINE_LATEST]
     )
     entries = timeline.build(latest_messages[::-1], latest_events[::-1])[-TIMELINE_LATEST:]
     found = sum(rows[0].total for rows in (latest_events, latest_messages) if rows)
     return {"timeline": entries, "timeline_hidden": found - len(entries)}
+
+
+MESSAGE = InboundEmail.Kind.MESSAGE
+
+
+def _opening_email(user: User, ticket: Ticket) -> int | None:
+    """The email a case was opened from (its description), to link to as received."""
+    if ticket.channel != Channel.EMAIL:
+        return None
+    first = visible_inbound(user).filter(ticket=ticket, ticket_message=None, kind=MESSAGE)
+    return first.order_by("id").values_list("id", flat=True).first()
 
 
 def _refusal(form: forms.Form | None) -> dict[str, Any] | None:
