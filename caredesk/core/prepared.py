@@ -24,10 +24,11 @@ from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
-# Values no real query passes, so that each marks its parameter in the compiled SQL.
+# Values no real query passes, so that each marks its parameter in the compiled SQL (an
+# integer inside every integer field's range, where Django checks the range).
 _MARKERS: dict[type, Callable[[int], Any]] = {
     str: lambda n: f"\x00prepared-{n}\x00",
-    int: lambda n: -7_310_000_000_000 - n,
+    int: lambda n: 2_147_483_000 + n,
     datetime: lambda n: datetime(1901, 2, 3, 4, 5, 6, 700_000 + n, tzinfo=UTC),
 }
 

@@ -334,10 +334,27 @@ def _subject(call: Call) -> str:
     return f"Phone call from {who}{org}"
 
 
+_CONTACT_BY_ID = Prepared(
+    lambda pk: User.objects.select_related("organization").filter(pk=pk)[:1], pk=int
+)
+
+
+def _read_caller(call: Call) -> None:
+    """The call's contact and organization in one query, when the call was read from its
+    row without them (the answer after a newCall)."""
+    if call.contact_id is None or Call._meta.get_field("contact").is_cached(call):
+        return
+    contact = _CONTACT_BY_ID.first(pk=call.contact_id)
+    call.contact = contact
+    if contact is not None and contact.organization_id == call.organization_id:
+        call.organization = contact.organization
+
+
 def _put_on_case(call: Call, *, actor: User) -> None:
     """An answered inbound call is recorded on a case: its transfer origin's, or a new one
     opened now with the ring as its first contact (first response = ring to answer)."""
     if call.ticket_id is None:
+        _read_caller(call)
         assert call.started_at is not None and call.answered_at is not None
         ticket = tickets.open_case(
             actor=actor,
