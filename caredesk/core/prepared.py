@@ -39,6 +39,7 @@ class _Compiled:
     params: tuple[Any, ...]
     slots: tuple[tuple[int, str, Callable[[Any], Any]], ...]  # (position, name, adapt)
     compiler: Any
+    converters: dict[int, Any]  # by column, as the ORM applies them to each row
     start: int
     end: int
     init_list: list[str]
@@ -85,6 +86,9 @@ class Prepared(Generic[M]):
             params=tuple(params),
             slots=slots,
             compiler=compiler,
+            converters=compiler.get_converters(
+                [s[0] for s in compiler.select[: compiler.col_count]]
+            ),
             start=start,
             end=end,
             init_list=[f[0].target.attname for f in compiler.select[start:end]],
@@ -105,7 +109,9 @@ class Prepared(Generic[M]):
             rows = cursor.fetchall()
         found: list[M] = []
         model = compiled.compiler.klass_info["model"]
-        for row in compiled.compiler.results_iter([rows]):
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        for row in rows:
             obj = model.from_db(using, compiled.init_list, row[compiled.start : compiled.end])
             for populator in compiled.related:
                 populator.populate(row, obj)
