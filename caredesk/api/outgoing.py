@@ -122,8 +122,10 @@ def ticket_event(event_id: int, kind: str) -> None:
     from caredesk.tickets.models import Event, Message
 
     hooks = _subscribed(kind)
+    if not hooks:  # the usual case: no need to read the event back
+        return
     event = Event.objects.select_related("actor", "ticket").filter(pk=event_id).first()
-    if not hooks or event is None:
+    if event is None:
         return
     payload: dict[str, Any] = {
         "event": kind,
