@@ -128,12 +128,16 @@ def postgres_instance(name: str, server: str = PG_SERVER) -> Iterator[Instance]:
 
 
 @contextlib.contextmanager
-def served(instance: Instance, *, workers: int | None = None) -> Iterator[tuple[str, int]]:
+def served(
+    instance: Instance, *, workers: int | None = None, threads: int | None = None
+) -> Iterator[tuple[str, int]]:
     """`caredesk serve --web-only` on a free port, stopped (its whole process group) after."""
     port = free_port()
     args = [sys.executable, "-m", "caredesk", "serve", "--web-only", "--port", str(port)]
     if workers:
         args += ["--workers", str(workers)]
+    if threads:
+        args += ["--threads", str(threads)]
     server = subprocess.Popen(
         args, env=instance.env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
     )
@@ -148,6 +152,37 @@ def served(instance: Instance, *, workers: int | None = None) -> Iterator[tuple[
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def server_cpu_seconds(port: int) -> float:
+    """CPU time (user + system) used so far by `caredesk serve` on `port`: its master and
+    workers, one process group. Divided by the requests, it says what one costs whatever
+    else the shared machine is doing."""
+    group = None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"serve" in args and str(port).encode() in args:
+                group = os.getpgid(int(entry.name))
+                break
+        except (OSError, ProcessLookupError):
+            continue
+    if group is None:
+        return 0.0
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, ... utime is the 12th, stime the 13th.
+        if int(fields[2]) == group:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_up(

@@ -118,6 +118,18 @@ def test_security_headers_on_every_kind_of_response(
         assert not {"'unsafe-inline'", "'unsafe-eval'", "*", "http:", "https:"} & set(values)
 
 
+def test_a_changed_policy_applies_to_the_next_response(model: None, settings: Any) -> None:
+    # The header is built once per process; a changed setting must not keep the old one.
+    assert "img.example" not in Client().get("/")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {"default-src": ["'self'"], "img-src": ["'self'", "https://img.example"]}
+    }
+    assert _directives(Client().get("/")["Content-Security-Policy"])["img-src"] == [
+        "'self'",
+        "https://img.example",
+    ]
+
+
 def test_the_api_docs_load_their_scripts_from_this_site(model: None) -> None:
     page = Client().get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
 from caredesk.api.models import EVENT_TYPES, Webhook, WebhookAttempt, WebhookDelivery
@@ -113,7 +113,16 @@ def webhook_event(kind: str, data: dict[str, Any]) -> str | None:
 
 
 def _subscribed(kind: str) -> list[Webhook]:
+    # Most instances have no webhook: a plain statement says so for a fraction of what the
+    # ORM's query costs, on every change of every ticket.
+    with connection.cursor() as cursor:
+        cursor.execute(_ANY_ACTIVE)
+        if cursor.fetchone() is None:
+            return []
     return [hook for hook in active() if kind in hook.events]
+
+
+_ANY_ACTIVE = f"SELECT 1 FROM {Webhook._meta.db_table} WHERE deleted_at IS NULL LIMIT 1"  # noqa: S608 -- our table name
 
 
 def ticket_event(event_id: int, kind: str) -> None:

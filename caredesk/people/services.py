@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, InvalidInput, NotFound
+from caredesk.core.prepared import Prepared
 from caredesk.people.models import ApiToken, Organization, OrganizationDomain, TokenScope, User
 from caredesk.servicemodel.choices import TEAM_ROLES, Role
 from caredesk.servicemodel.models import Team
@@ -138,14 +139,21 @@ def organization_for_email(email: str) -> Organization | None:
     return found.organization if found else None
 
 
-@transaction.atomic
+# Every case opened for a requester by address looks its contact up (email is unique).
+_USER_BY_EMAIL = Prepared(
+    lambda email: User.objects.filter(email=email).select_related("organization")[:1], email=str
+)
+
+
 def find_or_create_contact(
     email: str, *, name: str = "", organization: Organization | None = None
 ) -> User:
     """The customer contact with this address; new ones join the organization given, or the
     one that owns their email domain."""
+    # No transaction of its own: the one write below has its block, which a caller's
+    # transaction turns into a savepoint only when a contact is new.
     email = normalize_email(email)
-    user = User.objects.filter(email=email).select_related("organization").first()
+    user = _USER_BY_EMAIL.first(email=email)
     if user is None:
         try:
             with transaction.atomic():
@@ -192,20 +200,20 @@ def create_token(
     return token, raw
 
 
+# Every API request makes this lookup: compiled once (the digest is unique, so unordered).
+_LIVE_TOKEN = Prepared(
+    lambda digest: ApiToken.objects.select_related("user", "user__organization").filter(
+        digest=digest, revoked_at__isnull=True
+    )[:1],
+    digest=str,
+)
+
+
 def token_user(raw: str) -> ApiToken | None:
     """The live token for this secret, or None (unknown, revoked, expired, or user inactive)."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    # The digest is unique: an unordered [:1], since first()'s ORDER BY costs a third of the
-    # lookup that every API request makes.
-    token = next(
-        iter(
-            ApiToken.objects.select_related("user", "user__organization").filter(
-                digest=_digest(raw), revoked_at__isnull=True
-            )[:1]
-        ),
-        None,
-    )
+    token = _LIVE_TOKEN.first(digest=_digest(raw))
     if token is None or not token.user.is_active:
         return None
     at = now()

@@ -104,14 +104,18 @@ def compute_due(
     return Due(kind, calendar, target, started_at, due_at, warn_at, emergency, text)
 
 
-def _start(
-    ticket: Ticket, kind: str, *, started_at: datetime, stopped_at: datetime | None = None
+def _clock(
+    kind: str,
+    *,
+    channel: str,
+    priority: str,
+    started_at: datetime,
+    stopped_at: datetime | None = None,
 ) -> Clock:
-    """A new running clock on the ticket, or one already stopped (a call answered at once)."""
-    due = compute_due(kind, channel=ticket.channel, priority=ticket.priority, started_at=started_at)
+    """A new clock, not yet saved: running, or already stopped (a call answered at once)."""
+    due = compute_due(kind, channel=channel, priority=priority, started_at=started_at)
     late = stopped_at is not None and stopped_at > due.due_at
-    return Clock.objects.create(
-        ticket=ticket,
+    return Clock(
         kind=kind,
         calendar_id=due.calendar,
         target=due.target,
@@ -124,6 +128,22 @@ def _start(
         outcome="" if stopped_at is None else Outcome.BREACHED if late else Outcome.MET,
         breached_at=due.due_at if late else None,
     )
+
+
+def _start(
+    ticket: Ticket, kind: str, *, started_at: datetime, stopped_at: datetime | None = None
+) -> Clock:
+    """A new clock on the ticket, saved."""
+    clock = _clock(
+        kind,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        started_at=started_at,
+        stopped_at=stopped_at,
+    )
+    clock.ticket = ticket
+    clock.save(force_insert=True)
+    return clock
 
 
 def _stop(clock: Clock, at: datetime) -> None:
@@ -186,15 +206,31 @@ def _running(ticket: Ticket, kind: str | None = None) -> list[Clock]:
 # --- called by tickets.services --------------------------------------------------------
 
 
-def case_opened(ticket: Ticket, *, at: datetime, answered_at: datetime | None = None) -> None:
-    """Start the first-response clock of a new case. A phone case is opened by the
+def opening_clock(
+    *, channel: str, priority: str, at: datetime, answered_at: datetime | None = None
+) -> Clock:
+    """The first-response clock of a case about to be opened, not yet saved, so the case's
+    row is written with its due time (`case_due`). A phone case is opened by the
     representative who answered, so its clock runs from ring (`at`) to answer."""
-    answered = (answered_at or at) if ticket.channel == Channel.PHONE else None
-    clock = _start(ticket, SlaTarget.FIRST_RESPONSE, started_at=at, stopped_at=answered)
-    if clock.stopped_at is None:
-        # A new case has this one clock: its due time is the ticket's, no need to look.
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=clock.due_at)
-        ticket.sla_due_at = clock.due_at
+    answered = (answered_at or at) if channel == Channel.PHONE else None
+    return _clock(
+        SlaTarget.FIRST_RESPONSE,
+        channel=channel,
+        priority=priority,
+        started_at=at,
+        stopped_at=answered,
+    )
+
+
+def case_due(clock: Clock) -> datetime | None:
+    """A new case's `sla_due_at`: it has this one clock, so its due time while it runs."""
+    return clock.due_at if clock.stopped_at is None else None
+
+
+def case_opened(ticket: Ticket, clock: Clock) -> None:
+    """Start the new case's first-response clock (from `opening_clock`)."""
+    clock.ticket = ticket
+    clock.save(force_insert=True)
     # Whoever answers with the case needs not read its clock back.
     ticket.clock_list = [clock]  # type: ignore[attr-defined]
 

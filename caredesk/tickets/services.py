@@ -141,7 +141,6 @@ def idempotent_ticket(actor: User, key: str) -> Ticket | None:
     return known.ticket if known else None
 
 
-@transaction.atomic
 def open_case(
     *,
     actor: User,
@@ -185,31 +184,39 @@ def open_case(
     case_type = snapshot().types.get(CASE_TYPE)
     if case_type is None:
         raise NotFound("The service model has no Customer Care ticket type; load a model first.")
-    ticket = _new_ticket(
-        ticket_type=case_type,
-        subject=subject,
-        description=description,
-        priority=priority,
-        channel=channel,
-        at=at,
-        requester=requester,
-        organization=organization,
-        environment=_environment(environment),
-    )
-    record(ticket, "ticket.opened", actor=actor, at=at, channel=channel, priority=priority)
-    clocks.case_opened(ticket, at=at, answered_at=answered_at)
-    if idempotency_key:
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(user=actor, key=idempotency_key, ticket=ticket)
-        except IntegrityError:
-            # A concurrent request with the same key won: read its ticket first (no query may
-            # run once the block is marked for rollback), then drop the case opened here.
-            winner = IdempotencyKey.objects.select_related("ticket").get(
-                user=actor, key=idempotency_key
-            )
-            transaction.set_rollback(True)
-            return winner.ticket
+    env = _environment(environment)
+    # Every refusal comes before the writes, so a caller's transaction stays usable and the
+    # writes need no savepoint of their own (two statements fewer on the busiest write);
+    # only a request with an Idempotency-Key may have to undo them alone, below.
+    clock = clocks.opening_clock(channel=channel, priority=priority, at=at, answered_at=answered_at)
+    with transaction.atomic(savepoint=bool(idempotency_key)):
+        ticket = _new_ticket(
+            ticket_type=case_type,
+            subject=subject,
+            description=description,
+            priority=priority,
+            channel=channel,
+            at=at,
+            requester=requester,
+            organization=organization,
+            environment=env,
+            sla_due_at=clocks.case_due(clock),
+        )
+        record(ticket, "ticket.opened", actor=actor, at=at, channel=channel, priority=priority)
+        clocks.case_opened(ticket, clock)
+        if idempotency_key:
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(user=actor, key=idempotency_key, ticket=ticket)
+            except IntegrityError:
+                # A concurrent request with the same key won: read its ticket first (no query
+                # may run once the block is marked for rollback), then drop the case opened
+                # here.
+                winner = IdempotencyKey.objects.select_related("ticket").get(
+                    user=actor, key=idempotency_key
+                )
+                transaction.set_rollback(True)
+                return winner.ticket
     return ticket
 
 
