@@ -3,19 +3,22 @@
     .venv/bin/python bench/desk_pages.py [--sizes 10000,100000] [--requests 100] [--cache DIR]
 
 Each size gets its own SQLite instance filled by `caredesk demo --tickets N`; a ticket with
-200 messages is added to it. Then the pages render in-process through Django's test client
+200 messages is added to it, and three new cases about NA4 (a surge notice on every desk
+page, at every size). Then the pages render in-process through Django's test client
 (the whole middleware stack, the session, the view and its templates) for a representative
 and a manager: the queues (team, all, breaching soon, a filter, a search, the next page, the
 htmx partial and its "nothing changed" poll), the ticket page (a typical ticket and the one
-with 200 messages), the new-case caller search and the dashboard.
+with 200 messages), the new-case caller search and the dashboard. Each page's p50 is given
+in wall time and in this process's CPU time, which other work on the machine distorts less.
 
 Target on a 2-core machine: p50 under 50 ms for the queue and the ticket page at every
-size, with the same query count at every size.
+size, with no more queries at a larger size.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -62,6 +65,21 @@ def _long_ticket() -> str:
     return ticket.number
 
 
+def _surge() -> None:
+    """Three new cases about NA4, so that every size shows a surge notice on the desk's
+    pages: whether the demo's own latest tickets make one depends on its size (the
+    notice's check reads a few more queries when there is something to show)."""
+    from caredesk.people.models import User
+    from caredesk.servicemodel.choices import Channel
+    from caredesk.tickets import services
+
+    rep = User.objects.filter(role="representative").order_by("id").first()
+    for i in range(3):
+        services.open_case(
+            actor=rep, subject=f"Bench: NA4 dialer down ({i})", channel=Channel.PHONE
+        )
+
+
 def measure_here(requests: int) -> dict[str, dict[str, float]]:
     """Runs inside the instance (CAREDESK_DATA_DIR set): time each page."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caredesk.settings")
@@ -80,6 +98,7 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
     manager = User.objects.filter(role__in=["manager", "admin"]).order_by("id").first()
     assert rep is not None and manager is not None
     long_number = _long_ticket()
+    _surge()
     # An open escalated ticket: its page shows every panel (clocks, assignment suggestion).
     typical = (
         Ticket.objects.filter(type_id="technical-support", status="open").order_by("-id").first()
@@ -118,11 +137,12 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
         for _ in range(3):
             response = client.get(path, params, headers=headers)
         assert response.status_code in (200, 204), (label, response.status_code)
-        timings = []
+        timings, cpu = [], []
         for _ in range(rounds):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             client.get(path, params, headers=headers)
             timings.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         counts = []
         # The least of three: a request that reloads the per-process service-model cache
         # makes a few more queries, whatever the data.
@@ -133,6 +153,8 @@ def measure_here(requests: int) -> dict[str, dict[str, float]]:
         results[label] = {
             "p50_ms": percentile(timings, 50) * 1000,
             "p95_ms": percentile(timings, 95) * 1000,
+            # This process's CPU time (SQLite runs in it): what a busy machine distorts least.
+            "cpu_p50_ms": percentile(cpu, 50) * 1000,
             "queries": min(counts),
         }
     return results
@@ -188,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             flag = "  ABOVE target" if targeted and f["p50_ms"] >= TARGET_P50_MS else ""
             print(
                 f"    {label:<26} p50 {f['p50_ms']:6.1f} ms   p95 {f['p95_ms']:6.1f} ms"
-                f"   {f['queries']:.0f} queries{flag}"
+                f"   CPU p50 {f['cpu_p50_ms']:6.1f} ms   {f['queries']:.0f} queries{flag}"
             )
     met = all(
         f["p50_ms"] < TARGET_P50_MS
@@ -196,13 +218,23 @@ def main(argv: list[str] | None = None) -> int:
         for label, f in per.items()
         if label.split(":")[0] in TARGETED
     )
-    counts = {label: {figures[s][label]["queries"] for s in sizes} for label in figures[sizes[0]]}
-    same = all(len(c) == 1 for c in counts.values())
+    # More tickets must not mean more queries. A smaller instance may read one more: when
+    # fewer than a page of its tickets have a running clock, the urgency order reads its
+    # second part (the others, newest first) too.
+    grown = [
+        f"{label} ({' -> '.join(str(int(figures[s][label]['queries'])) for s in sizes)})"
+        for label in figures[sizes[0]]
+        if all(label in figures[s] for s in sizes)
+        and any(
+            figures[b][label]["queries"] > figures[a][label]["queries"]
+            for a, b in itertools.pairwise(sizes)
+        )
+    ]
     print(
         f"queue and ticket p50 under {TARGET_P50_MS:.0f} ms everywhere: {'yes' if met else 'NO'};"
-        f" same query count at every size: {'yes' if same else 'NO'}"
+        f" query counts flat as tickets grow: {'NO: ' + ', '.join(grown) if grown else 'yes'}"
     )
-    return 1 if not same or (args.strict and not met) else 0
+    return 1 if grown or (args.strict and not met) else 0
 
 
 if __name__ == "__main__":

@@ -69,6 +69,55 @@ def seed_here() -> None:
     print(f"seeded 4 representatives and {CONTACTS} contacts")
 
 
+def call_events(call_id: str, n: int) -> list[dict[str, str]]:
+    """One whole call: two in three callers are known contacts, the answering agent by
+    extension."""
+    return [
+        {"event": "newCall", "direction": "in", "from": f"+1212555{n % 300:04d}",
+         "to": "+18884773448", "callId": call_id},
+        {"event": "answer", "answeringNumber": str(201 + n % 4), "callId": call_id},
+        {"event": "hangup", "cause": "normalClearing", "callId": call_id},
+    ]  # fmt: skip
+
+
+def in_process_here(token: str, calls: int) -> None:
+    """Runs inside the instance: whole calls through Django's test client (middleware,
+    token, view, services, commit; no HTTP server), the CPU and the SQL statements of each
+    event type. CPU time, so what else the machine runs changes it little."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caredesk.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    path = f"/api/v1/cti/{token}"
+    kinds = ("newCall", "answer", "hangup")
+    statements: dict[str, list[int]] = {k: [] for k in kinds}
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
+    for n in range(calls + 3):
+        for fields in call_events(f"in-process-{n}", n):
+            body = urlencode(fields)
+            kind = fields["event"]
+            if n < 3:  # the first calls fill the per-process caches and count statements
+                with CaptureQueriesContext(connection) as ctx:
+                    response = client.post(path, body, "application/x-www-form-urlencoded")
+                statements[kind].append(len(ctx.captured_queries))
+            else:
+                start = time.process_time()
+                response = client.post(path, body, "application/x-www-form-urlencoded")
+                cpu[kind].append(time.process_time() - start)
+            assert response.status_code == 200, response.content
+    mean = {k: 1000 * sum(v) / len(v) for k, v in cpu.items()}
+    print(
+        f"in process, {calls} calls: "
+        + ", ".join(f"{k} {mean[k]:.2f} ms ({statements[k][-1]} statements)" for k in kinds)
+        + f"; {sum(mean.values()) / 3:.2f} ms per event"
+    )
+
+
 def _client(
     host: str, port: int, token: str, client: int, seconds: float, out: multiprocessing.Queue
 ) -> None:
@@ -81,15 +130,8 @@ def _client(
     deadline = time.perf_counter() + seconds
     n = 0
     while time.perf_counter() < deadline:
-        call_id = f"bench-{client}-{n}"
-        events = (
-            {"event": "newCall", "direction": "in", "from": f"+1212555{n % 300:04d}",
-             "to": "+18884773448"},
-            {"event": "answer", "answeringNumber": str(201 + n % 4)},
-            {"event": "hangup", "cause": "normalClearing"},
-        )  # fmt: skip
-        for fields in events:
-            body = urlencode({**fields, "callId": call_id})
+        for fields in call_events(f"bench-{client}-{n}", n):
+            body = urlencode(fields)
             start = time.perf_counter()
             try:
                 conn.request("POST", path, body=body, headers=headers)
@@ -177,9 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="on PostgreSQL, not SQLite")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
     parser.add_argument("--seed-here", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--in-process-here", metavar="TOKEN", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.seed_here:
         seed_here()
+        return 0
+    if args.in_process_here:
+        in_process_here(args.in_process_here, 30 if args.smoke else 200)
         return 0
     seconds = args.seconds or (2.0 if args.smoke else 10.0)
     print(machine())
@@ -202,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         with served(instance, workers=args.workers) as (host, port):
             measure(host, port, token, 2, 0.5)  # warm every worker's imports and caches
             r = measure(host, port, token, args.clients, seconds)
+        in_process = subprocess.run(
+            [sys.executable, __file__, "--in-process-here", token]
+            + (["--smoke"] if args.smoke else []),
+            env=instance.env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True,
+        ).stdout.strip()  # fmt: skip
         calls = instance.caredesk(
             "shell", "-c",
             "from caredesk.phone.models import Call; from caredesk.tickets.models import Ticket;"
@@ -222,7 +273,11 @@ def main(argv: list[str] | None = None) -> int:
             f"server CPU per event {r['cpu_ms']:.2f} ms: {cores} idle cores would serve about"
             f" {1000 * cores / r['cpu_ms']:.0f} events/s (clients and other load excluded)"
         )
-    print(f"{r['events']:.0f} events; {calls[0]} calls answered, {calls[1]} cases opened")
+    print(in_process)
+    print(
+        f"{r['events']:.0f} events; {calls[0]} calls answered, {calls[1]} cases opened"
+        " (the in-process calls included)"
+    )
     met = r["rate"] >= TARGET_EVENTS_PER_SECOND
     print(
         f"target: >= {TARGET_EVENTS_PER_SECOND:.0f} events/s: {'met' if met else 'MISSED'} "

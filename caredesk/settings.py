@@ -31,7 +31,10 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("CAREDESK_DEBUG", "") == "1"
-BASE_URL = os.environ.get("CAREDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without a public address, the one `caredesk serve` listens on (links in mail, printed URLs).
+BASE_URL = os.environ.get(
+    "CAREDESK_BASE_URL", f"http://127.0.0.1:{os.environ.get('CAREDESK_PORT', '8000')}"
+).rstrip("/")
 _base = urlparse(BASE_URL)
 ALLOWED_HOSTS = _env_list("CAREDESK_ALLOWED_HOSTS") or [
     _base.hostname or "localhost",

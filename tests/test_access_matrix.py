@@ -24,10 +24,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from mail_helpers import eml
 
 from caredesk.api.api import api
 from caredesk.api.outgoing import create_webhook
 from caredesk.core import health
+from caredesk.mail.intake import ingest
 from caredesk.people import services as people
 from caredesk.people.models import Organization, User
 from caredesk.phone.cti import CtiEvent
@@ -188,6 +190,8 @@ POLICY: dict[str, Rule] = {
     "desk:new-token": AGENTS,
     "desk:revoke-token": ADMIN_OR_OWNER,
     "desk:wallboard": AGENTS,
+    "desk:mail:original": AGENTS,  # one email as received, its headers and its bytes
+    "desk:mail:download": AGENTS,
     "desk:status:*": AGENTS,
     "portal:magic_link": PUBLIC,
     "portal:magic_link_sent": PUBLIC,
@@ -421,6 +425,7 @@ def world(model: None, settings: Any) -> World:
         "webhook_id": outgoing.pk,
         "call_id": "matrix-1",
         "token_id": admins_token.pk,
+        "email_id": ingest(eml(sender="alice@acme.test"), source="smtp").inbound_id,
     }
     health.beat()  # a worker is up: /readyz answers 200
     User.objects.filter(pk=users["deactivated"].pk).update(is_active=False)

@@ -233,3 +233,31 @@ def test_queue_query_count_is_flat_from_10_to_100_tickets(
         client.get("/desk/", query, headers=headers)
         with django_assert_max_num_queries(baseline):
             assert client.get("/desk/", query, headers=headers).status_code == 200
+
+
+def test_the_desks_lists_write_the_markup_djangos_select_writes(rep, alice, gina):
+    from django import forms
+
+    from caredesk.desk.forms import BulkForm, QueueFilterForm, active_agents
+    from caredesk.desk.widgets import Select
+
+    agents = active_agents(rep)
+    filters = QueueFilterForm(
+        {"status": "open", "assignee": str(rep.pk), "organization": str(gina.organization_id)},
+        user=rep,
+        teams=[("customer-care", "Customer Care & <Co>")],
+        agents=agents,
+    )
+    assert filters.is_valid()
+    fields = [filters[n] for n in filters.fields if n != "q"] + [BulkForm(agents=agents)["agent"]]
+    ours = [str(f) for f in fields]
+    assert 'value="open" selected' in ours[1] and "Customer Care &amp; &lt;Co&gt;" in ours[0]
+    for field in fields:
+        assert isinstance(field.field.widget, Select)
+        field.field.widget.__class__ = forms.Select  # Django's own, by its templates
+    assert [str(f) for f in fields] == ours
+    grouped = [("Team", [("1", "One"), ("2", "Two")]), ("3", 'Three "3"')]
+    attrs = {"id": "id_x", "required": True, "hidden": False}
+    assert Select(choices=grouped).render("x", "2", attrs) == forms.Select(choices=grouped).render(
+        "x", "2", attrs
+    )

@@ -3,6 +3,7 @@ first, and a query count that does not grow with the thread."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import time_machine
@@ -70,3 +71,29 @@ def test_ticket_page_query_count_does_not_grow_with_the_thread(rep, alice):
         services.reply(ticket, actor=alice if i % 2 else rep, body=f"{i}", channel=Channel.EMAIL)
         services.add_note(ticket, actor=rep, body=f"note {i}")
     assert count() == few
+
+
+def test_the_latest_entries_are_the_tail_of_the_whole_timeline(rep, alice):
+    ticket = email_case(rep, alice)
+    with time_machine.travel(TUESDAY_10, tick=False) as traveller:
+        for i in range(TIMELINE_LATEST):
+            traveller.shift(7)
+            services.add_note(ticket, actor=rep, body=f"Note number {i}.")
+            if i % 3 == 0:
+                # Events and messages at the same instant: the message comes first.
+                services.set_priority(ticket, actor=rep, priority="high" if i % 2 else "low")
+    client = signed_in(rep)
+
+    def entries(page: str) -> list[str]:
+        listed = page[page.index('<ol class="timeline">') : page.index("</ol>")]
+        items = re.split(r'<li class="(?:msg|event)', listed)[2:]  # after the description
+        return [re.sub(r"\s+", " ", item) for item in items if "timeline-more" not in item]
+
+    latest = client.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    everything = client.get(f"/desk/tickets/{ticket.number}/", {"timeline": "all"})
+    whole = entries(everything.content.decode())
+    assert len(whole) > TIMELINE_LATEST + 10
+    assert entries(latest) == whole[-TIMELINE_LATEST:]
+    assert any("Note number" in e for e in whole[-TIMELINE_LATEST:])
+    assert any("priority" in e for e in whole[-TIMELINE_LATEST:])
+    assert f"Show {len(whole) - TIMELINE_LATEST} earlier entries" in latest

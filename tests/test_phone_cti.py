@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from phone_helpers import Pbx
@@ -159,6 +161,39 @@ def test_repeated_events_are_harmless(pbx: Pbx, staffed: None) -> None:
     assert Ticket.objects.count() == before["tickets"] == 1
     assert CallEvent.objects.filter(call=call).count() == 3
     assert CallEvent.objects.get(call=call, kind="answer").repeats == 1
+
+
+def _statements_per_event(pbx: Pbx, call_id: str, number: str) -> list[int]:
+    found = []
+    for event, fields in (
+        ("newCall", {"direction": "in", "from_": number, "to": SUPPORT_LINE}),
+        ("answer", {"answeringNumber": "201"}),
+        ("hangup", {"cause": "normalClearing"}),
+        ("hangup", {"cause": "normalClearing"}),  # a repeat
+    ):
+        with CaptureQueriesContext(connection) as statements:
+            pbx.send(event, call_id, **fields)
+        found.append(len(statements.captured_queries))
+    return found
+
+
+def test_an_event_costs_the_same_statements_however_many_calls_came_before(
+    pbx: Pbx, staffed: None, alice_phone: User
+) -> None:
+    with time_machine.travel(TUESDAY_10, tick=True):
+        _statements_per_event(pbx, "warm", ACME_LINE)  # the per-process caches, filled
+        first = _statements_per_event(pbx, "n-0", ACME_LINE)
+        for n in range(1, 30):
+            for event, fields in (
+                ("newCall", {"direction": "in", "from_": f"+1212555{n:04d}"}),
+                ("answer", {"answeringNumber": "201"}),
+                ("hangup", {"cause": "normalClearing"}),
+            ):
+                pbx.send(event, f"n-{n}", **fields)
+        assert _statements_per_event(pbx, "n-30", ACME_LINE) == first
+    # The token, the call, the event, the caller, the route, the call written back (and
+    # this test's savepoint); the answer opens and assigns the case.
+    assert first[0] <= 10 and first[1] <= 22 and first[2] <= 8 and first[3] <= 5, first
 
 
 def test_events_out_of_order_end_the_same(pbx: Pbx, staffed: None, rep: User) -> None:

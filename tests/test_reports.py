@@ -14,7 +14,7 @@ import time_machine
 from django.test import Client
 
 from caredesk.people.models import User
-from caredesk.reports.services import percentile, safe_cell, sla_compliance
+from caredesk.reports.services import distributions, percentile, safe_cell, sla_compliance
 from caredesk.servicemodel.models import Team
 from caredesk.tickets import services
 from caredesk.tickets.models import Ticket
@@ -109,6 +109,43 @@ def test_by_team_uses_the_teams_names(week: None) -> None:
         ("customer-care", "Customer Care", "first_response"),
         ("technical-support", "Technical Support", "escalation"),
     }
+
+
+def test_time_buckets_count_each_answered_clock_once_limits_included(week: None) -> None:
+    with time_machine.travel(WEDNESDAY_NOON, tick=False):
+        report = sla_compliance(first=date(2026, 12, 1), last=date(2026, 12, 2), group="team")
+    took = distributions(report)
+    # Four calls answered at once, emails in exactly 5 and 20 minutes.
+    assert dict(took["first_response"]) == {
+        "≤ 30 s": 4,
+        "≤ 2 min": 0,
+        "≤ 5 min": 1,
+        "≤ 10 min": 0,
+        "≤ 30 min": 1,
+        "≤ 1 h": 0,
+        "≤ 4 h": 0,
+        "> 4 h": 0,
+    }
+    # Escalations assigned in exactly 30 minutes, in 50 minutes and in 3 hours.
+    assert [n for _, n in took["escalation"]] == [0, 0, 0, 0, 1, 1, 1, 0]
+
+
+def test_counts_without_percentiles_are_the_same(week: None) -> None:
+    with time_machine.travel(WEDNESDAY_NOON, tick=False):
+        ranked = sla_compliance(first=date(2026, 12, 1), last=date(2026, 12, 2), group="team")
+        counted = sla_compliance(
+            first=date(2026, 12, 1), last=date(2026, 12, 2), group="team", percentiles=False
+        )
+    assert counted.ranked is False and ranked.ranked is True
+    for mine, theirs in zip(counted.totals, ranked.totals, strict=True):
+        assert (mine.met, mine.breached, mine.total, mine.answered, mine.percent_met) == (
+            theirs.met,
+            theirs.breached,
+            theirs.total,
+            theirs.answered,
+            theirs.percent_met,
+        )
+        assert mine.median_seconds is None and theirs.answered == len(theirs.durations)
 
 
 def test_the_report_reads_a_fixed_number_of_queries(

@@ -159,6 +159,41 @@ def test_the_check_costs_the_same_however_many_tickets(
     assert len(surge.tickets) == 15
 
 
+def test_the_check_costs_the_same_however_many_environments_surge(
+    rep: User, manager: User, django_assert_num_queries: Any
+) -> None:
+    for n in range(3):
+        call(rep, f"NA4 down ({n})", minutes=n)
+    na4 = Component.objects.get(environment_id="NA4", name="API")
+    on_na4 = services.create_incident(
+        actor=manager, name="NA4 dialer", body="Looking.", components={na4.pk: "major_outage"}
+    )
+    links.link_ticket(on_na4, Ticket.objects.get(number="CASE-100"), actor=rep)
+    with django_assert_num_queries(5):  # and the links to the open incident
+        (surge,) = found(10)
+    assert surge.incident == on_na4 and [t.number for t in surge.unlinked] == [
+        "CASE-102",
+        "CASE-101",
+    ]
+    for key in ("NA3", "NA5", "SFTP"):
+        for n in range(3):
+            call(rep, f"{key} down ({n})", minutes=n)
+    on_na5 = services.create_incident(
+        actor=manager,
+        name="NA5 dialer",
+        body="Looking.",
+        components={Component.objects.filter(environment_id="NA5")[0].pk: "major_outage"},
+    )
+    with django_assert_num_queries(5):
+        every = found(10)
+    assert {s.environment.key: s.incident for s in every} == {
+        "NA3": None,
+        "NA4": on_na4,
+        "NA5": on_na5,
+        "SFTP": None,
+    }
+
+
 def test_an_organization_on_one_environment_names_it(
     rep: User, alice: User, bob: User, gina: User
 ) -> None:

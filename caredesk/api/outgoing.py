@@ -131,7 +131,7 @@ def ticket_event(event_id: int, kind: str) -> None:
     from caredesk.tickets.models import Event, Message
 
     hooks = _subscribed(kind)
-    if not hooks:
+    if not hooks:  # the usual case: no need to read the event back
         return
     event = Event.objects.select_related("actor", "ticket").filter(pk=event_id).first()
     if event is None:

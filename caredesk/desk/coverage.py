@@ -58,12 +58,12 @@ class Coverage:
     staffed_from: str = ""  # outside staffed hours: when the on-site team is back ("07:00")
 
 
-def coverage_at(at: datetime) -> Coverage:
+def coverage_at(at: datetime, teams: list[Team] | None = None) -> Coverage:
     """Who takes each team's work at `at`, until when, and who comes on next; two queries per
     team (there are few), one for every shown agent's presence, and two for the shifts to
-    come, whatever the number of agents."""
+    come, whatever the number of agents. `teams`: every team, when the caller has them."""
     zone = service_zone()
-    teams = list(Team.objects.all())
+    teams = list(Team.objects.all()) if teams is None else teams
     upcoming = coming_on(at=at)
     names = {t.key: t.name for t in teams}
     suggestions = [(t, who_should_take(t.key, at=at)) for t in teams]

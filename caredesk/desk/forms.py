@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
+from caredesk.desk.widgets import Select
 from caredesk.people.access import visible_agents, visible_organizations
 from caredesk.people.models import Organization, User
 from caredesk.portal.web import Form, MultipleFileField
@@ -31,19 +32,26 @@ class QueueFilterForm(Form):
             }
         ),
     )
-    team = forms.ChoiceField(required=False, label="Team")
+    team = forms.ChoiceField(required=False, label="Team", widget=Select)
     status = forms.ChoiceField(
-        required=False, choices=[("", "Any open status"), *Status.choices], label="Status"
+        required=False,
+        choices=[("", "Any open status"), *Status.choices],
+        label="Status",
+        widget=Select,
     )
     priority = forms.ChoiceField(
-        required=False, choices=[("", "Any priority"), *Priority.choices], label="Priority"
+        required=False,
+        choices=[("", "Any priority"), *Priority.choices],
+        label="Priority",
+        widget=Select,
     )
-    assignee = forms.ChoiceField(required=False, label="Assignee")
+    assignee = forms.ChoiceField(required=False, label="Assignee", widget=Select)
     organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
         queryset=None,  # the user's visible ones, set in __init__
         required=False,
         label="Organization",
         empty_label="Any organization",
+        widget=Select,
     )
 
     def __init__(
@@ -89,9 +97,9 @@ class BulkForm(Form):
     """The same change for every checked ticket of a list."""
 
     tickets = NumbersField(label="Tickets")
-    agent = forms.ChoiceField(required=False, label="Assign to")
+    agent = forms.ChoiceField(required=False, label="Assign to", widget=Select)
     status = forms.ChoiceField(
-        required=False, label="Set status", choices=[("", "—"), *BULK_STATUSES]
+        required=False, label="Set status", choices=[("", "—"), *BULK_STATUSES], widget=Select
     )
     next = forms.CharField(required=False)
 
@@ -142,6 +150,7 @@ class EscalateForm(Form):
     to = forms.ChoiceField(label="Escalation path", widget=forms.RadioSelect)
     category = forms.ChoiceField(
         required=False,
+        widget=Select,
         label="Project Coordination category",
         help_text="Needed for Project Coordination; Platform Changes and Creation Requests"
         " need a Work Order.",
@@ -183,7 +192,7 @@ def eligible_agents(user: User, ticket: Ticket) -> list[User]:
 class AssignForm(Form):
     prefix = "assign"
     # A plain value, not a choice: the service decides who may work the ticket and says why.
-    agent = forms.CharField(required=False, label="Assign to", widget=forms.Select)
+    agent = forms.CharField(required=False, label="Assign to", widget=Select)
 
     def __init__(self, *args: Any, agents: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -195,7 +204,7 @@ class AssignForm(Form):
 
 class PriorityForm(Form):
     prefix = "priority"
-    priority = forms.ChoiceField(choices=Priority.choices, label="Priority")
+    priority = forms.ChoiceField(choices=Priority.choices, label="Priority", widget=Select)
 
 
 STATUS_ACTIONS = {
@@ -269,17 +278,20 @@ class NewCaseForm(Form):
         required=False,
         empty_label="From the email's domain",
         label="Organization",
+        widget=Select,
     )
     subject = forms.CharField(max_length=300)
     description = forms.CharField(
         required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5})
     )
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM)
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM, widget=Select)
     environment = forms.ModelChoiceField(
-        queryset=Environment.objects.all(), required=False, empty_label="—"
+        queryset=Environment.objects.all(), required=False, empty_label="—", widget=Select
     )
     channel = forms.ChoiceField(
-        choices=[(Channel.PHONE, "Phone"), (Channel.EMAIL, "Email")], initial=Channel.PHONE
+        choices=[(Channel.PHONE, "Phone"), (Channel.EMAIL, "Email")],
+        initial=Channel.PHONE,
+        widget=Select,
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

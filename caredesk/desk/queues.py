@@ -39,8 +39,9 @@ PERSONAL = [
 ]
 
 
-def all_queues() -> list[Queue]:
-    return [Queue(t.key, t.name, "team") for t in Team.objects.all()] + PERSONAL
+def all_queues(teams: list[Team]) -> list[Queue]:
+    """A queue for each of `teams` (Team.objects.all(), in their order), then the views."""
+    return [Queue(t.key, t.name, "team") for t in teams] + PERSONAL
 
 
 def default_queue(user: User, queues: list[Queue]) -> str:

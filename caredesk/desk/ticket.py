@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Count, Prefetch, Window
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -30,6 +31,8 @@ from caredesk.desk.forms import (
     work_order_actions,
 )
 from caredesk.mail import outbound
+from caredesk.mail.access import visible_inbound
+from caredesk.mail.models import InboundEmail
 from caredesk.people.access import visible_agents
 from caredesk.people.coverage import who_should_take
 from caredesk.people.models import User
@@ -91,8 +94,9 @@ def _render(
     user = user_of(request)
     agents = eligible_agents(user, ticket)
     order = work_order_of(user, ticket) if _needs_work_order(ticket) else None
+    can_escalate = ticket.is_case and ticket.status in ACTIVE
     suggestion = None
-    if ticket.is_case and ticket.status in ACTIVE:
+    if can_escalate:
         suggestion = services.suggest_path(f"{ticket.subject}\n{ticket.description}")
     take = who_should_take(ticket.team_id, at=now()) if ticket.status in ACTIVE else None
     # Only someone the form offers (and the service accepts) is suggested.
@@ -101,9 +105,6 @@ def _render(
     forms_by_prefix: dict[str, forms.Form] = {
         "reply": ReplyForm(),
         "note": NoteForm(),
-        "escalate": EscalateForm(
-            initial={"to": suggestion.to, "category": suggestion.category} if suggestion else None
-        ),
         "assign": AssignForm(
             agents=agents, initial={"agent": ticket.assignee_id or (pick.pk if pick else "")}
         ),
@@ -118,30 +119,23 @@ def _render(
             else {"requested_by": ticket.requester.display_name if ticket.requester else ""}
         ),
     }
+    if can_escalate:  # its choices cost two queries; only an open case shows the form
+        forms_by_prefix["escalate"] = EscalateForm(
+            initial={"to": suggestion.to, "category": suggestion.category} if suggestion else None
+        )
     if bound is not None and bound.prefix:
         forms_by_prefix[bound.prefix] = bound
-    # Replies and notes show as messages; their events would only be skipped (200 rows on a
-    # long thread).
-    events = list(
-        visible_events(user, ticket)
-        .exclude(kind__in=timeline.SHOWN_AS_MESSAGES)
-        .select_related("actor")
-    )
-    conversation = list(
-        visible_messages(user, ticket).select_related("author").prefetch_related("attachments")
-    )
     context: dict[str, Any] = {
         "ticket": ticket,
         "clocks": list(ticket.clocks.all()),
         "now": now(),
         "escalations": list(visible_tickets(user).filter(origin=ticket).order_by("id")),
-        **_timeline_window(
-            timeline.build(conversation, events), show_all=request.GET.get("timeline") == "all"
-        ),
+        **_timeline(user, ticket, show_all=request.GET.get("timeline") == "all"),
+        "opening_email": _opening_email(user, ticket),
         "suggestion": suggestion,
         "assign_pick": pick,
         "assign_reason": take.reason if take else "",
-        "can_escalate": ticket.is_case and ticket.status in ACTIVE,
+        "can_escalate": can_escalate,
         "may_take": services.may_work(user, ticket) and ticket.assignee_id != user.pk,
         "status_choices": _status_choices(ticket),
         "needs_work_order": _needs_work_order(ticket),
@@ -156,13 +150,51 @@ def _render(
 
 
 # A long thread shows its latest entries; the rest are one click away (and the page stays
-# fast: a 200-message ticket renders a quarter of its timeline).
+# fast: a 200-message ticket reads and renders a quarter of its timeline).
 TIMELINE_LATEST = 50
 
 
-def _timeline_window(entries: list[timeline.Entry], *, show_all: bool) -> dict[str, Any]:
-    hidden = 0 if show_all else max(0, len(entries) - TIMELINE_LATEST)
-    return {"timeline": entries[hidden:], "timeline_hidden": hidden}
+def _timeline(user: User, ticket: Ticket, *, show_all: bool) -> dict[str, Any]:
+    """The timeline's entries (its latest TIMELINE_LATEST unless `show_all`) and how many
+    earlier ones are left out: three queries however long the thread."""
+    # Replies and notes show as messages; their events would say it twice.
+    events = (
+        visible_events(user, ticket)
+        .exclude(kind__in=timeline.SHOWN_AS_MESSAGES)
+        .select_related("actor")
+    )
+    conversation = visible_messages(user, ticket).select_related("author")
+    # Each message that came by email links to that email as received (one query for all).
+    emails = Prefetch("inbound_emails", visible_inbound(user).only("ticket_message"), "emails")
+    files = Prefetch("attachments", to_attr="files")
+    if show_all:
+        entries = timeline.build(list(conversation.prefetch_related(files, emails)), list(events))
+        return {"timeline": entries, "timeline_hidden": 0}
+    # The latest entries are among the latest of each kind; each row also carries its
+    # kind's total (a window count), so the number left out costs no query of its own.
+    total = Window(Count("id"))
+    latest_events = list(
+        events.annotate(total=total).order_by("-created_at", "-id")[:TIMELINE_LATEST]
+    )
+    latest_messages = list(
+        conversation.annotate(total=total)
+        .order_by("-created_at", "-id")
+        .prefetch_related(files, emails)[:TIMELINE_LATEST]
+    )
+    entries = timeline.build(latest_messages[::-1], latest_events[::-1])[-TIMELINE_LATEST:]
+    found = sum(rows[0].total for rows in (latest_events, latest_messages) if rows)
+    return {"timeline": entries, "timeline_hidden": found - len(entries)}
+
+
+MESSAGE = InboundEmail.Kind.MESSAGE
+
+
+def _opening_email(user: User, ticket: Ticket) -> int | None:
+    """The email a case was opened from (its description), to link to as received."""
+    if ticket.channel != Channel.EMAIL:
+        return None
+    first = visible_inbound(user).filter(ticket=ticket, ticket_message=None, kind=MESSAGE)
+    return first.order_by("id").values_list("id", flat=True).first()
 
 
 def _refusal(form: forms.Form | None) -> dict[str, Any] | None:

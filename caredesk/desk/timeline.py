@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,7 +97,7 @@ def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
     return kind.replace(".", " ").replace("_", " "), None, ""
 
 
-def build(messages: list[Message], events: list[Event]) -> list[Entry]:
+def build(messages: Sequence[Message], events: Sequence[Event]) -> list[Entry]:
     entries = [Entry(at=m.created_at, message=m) for m in messages]
     for event in events:
         if event.kind in SHOWN_AS_MESSAGES:

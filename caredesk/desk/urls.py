@@ -24,4 +24,5 @@ urlpatterns = [
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
     path("status/", include("caredesk.status.desk_urls")),
+    path("mail/", include("caredesk.mail.desk_urls")),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from caredesk.core.errors import DomainError
 from caredesk.mail import outbound
@@ -30,6 +32,7 @@ class InboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ["reprocess_selected"]
     exclude = ("raw", "html")
     readonly_fields = (
+        "in_the_desk",
         "raw_text",
         *[
             f.name
@@ -49,6 +52,11 @@ class InboundEmailAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="Formatted, with headers and download")
+    def in_the_desk(self, obj: InboundEmail) -> str:
+        url = reverse("desk:mail:original", args=[obj.pk])
+        return format_html('<a href="{}">Open this email in the desk</a>', url)
 
     @admin.display(description="Raw message (first 20,000 characters)")
     def raw_text(self, obj: InboundEmail) -> str:

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
+from caredesk.core.prepared import Prepared
 from caredesk.people.models import ON_DUTY_PRESENCE, PresenceStatus, Shift, User
 from caredesk.people.shifts import attach_shifts, counting, rota_of, service_zone
 from caredesk.servicemodel.choices import EMERGENCY_TEAM, Role
@@ -29,12 +30,18 @@ def _agents() -> QuerySet[User]:
 
 
 def _on_rota(
-    agents: QuerySet[User], at: datetime, *, ranked: QuerySet[User] | None = None
+    agents: QuerySet[User],
+    at: datetime,
+    *,
+    ranked: QuerySet[User] | None = None,
+    found: list[User] | None = None,
 ) -> list[User]:
     """The agents whose shifts hold `at`, and those without shifts (as `ranked` orders them,
-    when given): two queries, the agents and their shifts, whatever their number."""
+    when given, or `found` when they are read already): two queries, the agents and their
+    shifts, whatever their number."""
     zone = service_zone()
-    found = list(agents if ranked is None else ranked)
+    if found is None:
+        found = list(agents if ranked is None else ranked)
     attach_shifts(found, of=agents, at=at)
     return [a for a in found if (r := rota_of(a, zone)) is None or r.on(at)]
 
@@ -87,30 +94,70 @@ class Suggestion:
         return self.agents[0] if self.agents else None
 
 
-def who_should_take(team: str, *, at: datetime) -> Suggestion:
+def _busy() -> Case:
+    # Available (0) before busy (1).
+    return Case(
+        When(presence__status=PresenceStatus.AVAILABLE, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def _present(teams: Iterable[str]) -> QuerySet[User]:
+    return _agents().filter(team_id__in=teams, presence__status__in=ON_DUTY_PRESENCE)
+
+
+_BY_PRESENCE: dict[tuple[str, ...], Prepared[User]] = {}
+
+
+def _by_presence(teams: tuple[str, ...], at: datetime) -> list[User]:
+    """The teams' present agents on their rota, available before busy, then by id. The
+    phone asks on every call, so the query is compiled once per process, and the agents'
+    shifts are read only when one of them has any."""
+    query = _BY_PRESENCE.get(teams)
+    if query is None:
+        query = _BY_PRESENCE[teams] = Prepared(
+            lambda: (
+                _present(teams)
+                .annotate(
+                    busy=_busy(), has_shifts=Exists(Shift.objects.filter(agent=OuterRef("pk")))
+                )
+                .order_by("busy", "id")
+            )
+        )
+    found = query.all()
+    if not any(agent.has_shifts for agent in found):  # type: ignore[attr-defined]
+        return found  # nobody has a rota: everyone present is on duty
+    return _on_rota(_present(teams), at, found=found)
+
+
+def who_should_take(team: str, *, at: datetime, by_workload: bool = True) -> Suggestion:
     """The on-duty agents who should take `team`'s next ticket: available before busy, then
     those with the fewest open assigned tickets; an agent with shifts only inside one.
     Outside staffed hours Emergency Care; in staffed hours Emergency Care too when no member
-    of the team is available."""
+    of the team is available. `by_workload=False` leaves out the open tickets (ties go by
+    id): the same team and agents at a cost that does not grow with the tickets, for the
+    phone, which routes every call by it."""
     from caredesk.tickets.states import ACTIVE
 
     cover = covering_team(team, at=at)
-    teams = [cover] if cover == EMERGENCY_TEAM else [cover, EMERGENCY_TEAM]
-    # Two queries: both teams' present agents ranked, and their shifts; the choice between
-    # the teams is made below.
-    present = _agents().filter(team_id__in=teams, presence__status__in=ON_DUTY_PRESENCE)
-    ranked = _on_rota(
-        present,
-        at,
-        ranked=present.annotate(
-            open_tickets=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE)),
-            busy=Case(
-                When(presence__status=PresenceStatus.AVAILABLE, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-        ).order_by("busy", "open_tickets", "id"),
-    )
+    teams = (cover,) if cover == EMERGENCY_TEAM else (cover, EMERGENCY_TEAM)
+    if by_workload:
+        # Two queries: both teams' present agents ranked, and their shifts; the choice
+        # between the teams is made below.
+        present = _present(teams)
+        ranked = _on_rota(
+            present,
+            at,
+            ranked=present.annotate(
+                open_tickets=Count(
+                    "assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE)
+                ),
+                busy=_busy(),
+            ).order_by("busy", "open_tickets", "id"),
+        )
+    else:
+        ranked = _by_presence(teams, at)
     own = [a for a in ranked if a.team_id == cover]
     if cover == EMERGENCY_TEAM and cover != team:
         return Suggestion(cover, own, False, "Outside staffed hours: Emergency Care covers.")

@@ -141,7 +141,7 @@ def organization_for_email(email: str) -> Organization | None:
 
 # Every case opened for a requester by address looks its contact up (email is unique).
 _USER_BY_EMAIL = Prepared(
-    lambda email: User.objects.filter(email=email).select_related("organization")
+    lambda email: User.objects.filter(email=email).select_related("organization")[:1], email=str
 )
 
 
@@ -153,7 +153,7 @@ def find_or_create_contact(
     # No transaction of its own: the one write below has its block, which a caller's
     # transaction turns into a savepoint only when a contact is new.
     email = normalize_email(email)
-    user = _USER_BY_EMAIL.first(email)
+    user = _USER_BY_EMAIL.first(email=email)
     if user is None:
         try:
             with transaction.atomic():
@@ -204,7 +204,8 @@ def create_token(
 _LIVE_TOKEN = Prepared(
     lambda digest: ApiToken.objects.select_related("user", "user__organization").filter(
         digest=digest, revoked_at__isnull=True
-    )
+    )[:1],
+    digest=str,
 )
 
 
@@ -212,7 +213,7 @@ def token_user(raw: str) -> ApiToken | None:
     """The live token for this secret, or None (unknown, revoked, expired, or user inactive)."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    token = _LIVE_TOKEN.first(_digest(raw))
+    token = _LIVE_TOKEN.first(digest=_digest(raw))
     if token is None or not token.user.is_active:
         return None
     at = now()

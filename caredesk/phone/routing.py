@@ -22,7 +22,7 @@ class Route:
     overflow: bool  # Emergency Care because no representative is available
     emergency_hours: bool  # outside staffed hours
     reason: str
-    agent: User | None = None  # who should take it, when someone is available
+    agent: User | None = None  # an available agent (by presence and shifts), if any
 
 
 def _available(agent: User) -> bool:
@@ -31,7 +31,8 @@ def _available(agent: User) -> bool:
 
 
 def route(*, at: datetime) -> Route:
-    found = who_should_take(CASE_TYPE, at=at)
+    # Every call asks: without the agents' workload, whose count grows with the tickets.
+    found = who_should_take(CASE_TYPE, at=at, by_workload=False)
     if found.team == EMERGENCY_TEAM and not found.overflow:
         return Route(EMERGENCY_TEAM, False, True, found.reason, found.first)
     if found.overflow:

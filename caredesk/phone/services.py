@@ -12,13 +12,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput
+from caredesk.core.prepared import Prepared
 from caredesk.people.models import User
+from caredesk.phone import store
 from caredesk.phone.cti import CtiEvent, outcome_for, to_e164
 from caredesk.phone.models import BlockedNumber, Call, CallEvent, DialTarget, Direction
 from caredesk.phone.routing import route
@@ -41,38 +43,61 @@ def _note(call: Call, text: str) -> None:
         call.irregular = f"{call.irregular}; {text}".strip("; ")[:200]
 
 
+# Every newCall looks up its caller and every answer its agent: compiled once per process.
+_CONTACT = Prepared(
+    lambda phone: (
+        User.objects.filter(phone=phone, role=Role.CUSTOMER, is_active=True)
+        .select_related("organization")
+        .order_by("id")[:1]
+    ),
+    phone=str,
+)
+
+
 def find_contact(e164: str) -> User | None:
     """The customer contact with this number (the oldest, when several share it)."""
     if not e164:
         return None
-    return (
-        User.objects.filter(phone=e164, role=Role.CUSTOMER, is_active=True)
-        .select_related("organization")
-        .order_by("id")
-        .first()
-    )
+    return _CONTACT.first(phone=e164)
 
 
-def _one_agent(match: Q) -> User | None:
-    # One indexed lookup, unordered: an email is unique, and two agents sharing an
-    # extension is a misconfiguration either of them may answer for.
-    found = User.objects.filter(match, is_active=True, role__in=AGENT_ROLES).order_by()[:1]
-    return next(iter(found), None)
+def _agents() -> QuerySet[User]:
+    # Unordered: an email is unique, and two agents sharing an extension (or a name) is a
+    # misconfiguration either of them may answer for.
+    return User.objects.filter(is_active=True, role__in=AGENT_ROLES).order_by()
+
+
+_BY_EMAIL = Prepared(lambda email: _agents().filter(email=email)[:1], email=str)
+_BY_NAME = Prepared(lambda name: _agents().filter(name=name)[:1], name=str)
+_BY_EXTENSION = Prepared(lambda ext: _agents().filter(extension=ext)[:1], ext=str)
+_BY_EXTENSION_OR_PHONE = Prepared(
+    lambda ext, phone: _agents().filter(Q(extension=ext) | Q(phone=phone))[:1],
+    ext=str,
+    phone=str,
+)
+
+
+def _first(agents: QuerySet[User]) -> User | None:
+    return next(iter(agents[:1]), None)
 
 
 def match_agent(users: list[str], answering_number: str) -> User | None:
     """The answering agent: by email (or name) in user[], else by extension or phone."""
     emails = [u.lower() for u in users if "@" in u]
     names = [u for u in users if "@" not in u]
-    if emails and (found := _one_agent(Q(email__in=emails))):
+    # One indexed lookup each; a single email or name (the usual) is the compiled query.
+    if len(emails) == 1 and (found := _BY_EMAIL.first(email=emails[0])):
         return found
-    if names and (found := _one_agent(Q(name__in=names))):
+    if len(emails) > 1 and (found := _first(_agents().filter(email__in=emails))):
+        return found
+    if len(names) == 1 and (found := _BY_NAME.first(name=names[0])):
+        return found
+    if len(names) > 1 and (found := _first(_agents().filter(name__in=names))):
         return found
     if answering_number:
-        match = Q(extension=answering_number)
         if e164 := to_e164(answering_number):
-            match |= Q(phone=e164)
-        return _one_agent(match)
+            return _BY_EXTENSION_OR_PHONE.first(ext=answering_number, phone=e164)
+        return _BY_EXTENSION.first(ext=answering_number)
     return None
 
 
@@ -141,27 +166,19 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
         raise Forbidden("A CTI token must belong to an agent or admin account.", field="token")
     received = at or now()
     happened = event.timestamp or received
-    # Unordered [:1] rather than first(): call_id is unique, and compiling an ORDER BY costs
-    # as much as the rest of the query on this, the hottest path.
-    calls = Call.objects.select_for_update(of=("self",)).order_by()
-    call = next(iter(calls.filter(call_id=event.call_id)[:1]), None)
+    # Plain statements (phone/store.py): this is the hottest path of the phone.
+    call = store.lock_call(event.call_id)
     fresh = call is None
     if call is None:
-        try:
-            with transaction.atomic():
-                call = Call.objects.create(
-                    call_id=event.call_id,
-                    direction=event.direction or Direction.IN,
-                    updated_at=received,
-                )
-        except IntegrityError:
+        call = Call(
+            call_id=event.call_id, direction=event.direction or Direction.IN, updated_at=received
+        )
+        if not store.insert_call(call):
             # The same call's first two events at once (PostgreSQL): the other one made it.
-            call = calls.get(call_id=event.call_id)
+            call = store.lock_call(event.call_id)
+            assert call is not None
             fresh = False
-    seen = CallEvent.objects.filter(call_id_text=event.call_id, kind=event.event)
-    if seen.update(repeats=F("repeats") + 1):
-        return Received(call, _reply(call, event.event), True)
-    CallEvent.objects.create(
+    stored = CallEvent(
         call=call,
         call_id_text=event.call_id,
         kind=event.event,
@@ -169,6 +186,8 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
         received_at=received,
         data=event.as_data(),
     )
+    if not store.add_event(stored):
+        return Received(call, _reply(call, event.event), True)
     if event.event == "newCall":
         _new_call(call, event, happened, actor=actor)
     elif event.event == "answer":
@@ -176,7 +195,7 @@ def receive(event: CtiEvent, *, actor: User, at: datetime | None = None) -> Rece
     else:
         _hangup(call, event, happened, fresh=fresh)
     call.updated_at = received
-    call.save()
+    store.save_call(call)
     return Received(call, _reply(call, event.event), False)
 
 
@@ -315,10 +334,27 @@ def _subject(call: Call) -> str:
     return f"Phone call from {who}{org}"
 
 
+_CONTACT_BY_ID = Prepared(
+    lambda pk: User.objects.select_related("organization").filter(pk=pk)[:1], pk=int
+)
+
+
+def _read_caller(call: Call) -> None:
+    """The call's contact and organization in one query, when the call was read from its
+    row without them (the answer after a newCall)."""
+    if call.contact_id is None or Call._meta.get_field("contact").is_cached(call):
+        return
+    contact = _CONTACT_BY_ID.first(pk=call.contact_id)
+    call.contact = contact
+    if contact is not None and contact.organization_id == call.organization_id:
+        call.organization = contact.organization
+
+
 def _put_on_case(call: Call, *, actor: User) -> None:
     """An answered inbound call is recorded on a case: its transfer origin's, or a new one
     opened now with the ring as its first contact (first response = ring to answer)."""
     if call.ticket_id is None:
+        _read_caller(call)
         assert call.started_at is not None and call.answered_at is not None
         ticket = tickets.open_case(
             actor=actor,

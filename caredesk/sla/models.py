@@ -61,6 +61,8 @@ class Clock(models.Model):
                 name="clock_warn_due",
                 condition=Q(stopped_at__isnull=True, warned_at__isnull=True),
             ),
+            # Reports and the dashboard count the clocks started in a period.
+            models.Index(fields=["started_at"], name="clock_started"),
         ]
 
     def __str__(self) -> str:

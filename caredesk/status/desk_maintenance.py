@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 
 from caredesk.core.errors import DomainError
 from caredesk.portal.web import page, user_of
@@ -15,6 +15,7 @@ from caredesk.status import preview, services
 from caredesk.status.desk_forms import MaintenanceForm
 from caredesk.status.desk_views import (
     all_components,
+    composer,
     forbidden,
     refusal_status,
     show_domain_error,
@@ -73,9 +74,4 @@ def _schedule(
     shown: preview.Preview | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    return render(
-        request,
-        "status/desk_maintenance_new.html",
-        {"form": form, "preview": shown},
-        status=status,
-    )
+    return composer(request, "status/desk_maintenance_new.html", form, shown, status)

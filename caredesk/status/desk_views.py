@@ -195,8 +195,21 @@ def _compose(
     shown: preview.Preview | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"form": form, "preview": shown, "tickets": form["tickets"].value() or []}
-    return render(request, "status/desk_incident_new.html", context, status=status)
+    tickets = form["tickets"].value() or []
+    return composer(request, "status/desk_incident_new.html", form, shown, status, tickets=tickets)
+
+
+def composer(
+    request: HttpRequest,
+    template: str,
+    form: forms.Form,
+    shown: preview.Preview | None,
+    status: int,
+    **context: Any,
+) -> HttpResponse:
+    """A new incident's or maintenance's form, with the preview of its notices when asked."""
+    context.update(form=form, preview=shown)
+    return render(request, template, context, status=status)
 
 
 def get_incident(pk: int) -> Incident:

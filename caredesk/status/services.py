@@ -207,29 +207,26 @@ def set_component(
         version = version.strip()
         if len(version) > 50:
             raise InvalidInput("The version is longer than 50 characters.", field="version")
-    at = now()
-    with transaction.atomic():
-        component = (
-            Component.objects.select_for_update().select_related("environment").get(pk=component.pk)
-        )
-        change = _change(component, at=at, actor=actor, status=status, version=version)
-        if change:
-            _touch(at)
-            if change.old_status != change.status:
-                subscriptions.notify_component(change.pk)
-    return component
+    return _set(component, actor=actor, status=status, version=version)
 
 
 def apply_from_model(component: Component, *, status: str, version: str) -> Component:
     """The model loader's status and version for an existing component, recorded as a
     change by the system, so a reloaded file never rewrites the page's history unseen."""
     _check_status(status)
+    return _set(component, actor=None, status=status, version=version)
+
+
+def _set(
+    component: Component, *, actor: User | None, status: str | None, version: str | None
+) -> Component:
+    """One checked change of a component: locked, recorded, subscribers told of a new status."""
     at = now()
     with transaction.atomic():
         component = (
             Component.objects.select_for_update().select_related("environment").get(pk=component.pk)
         )
-        change = _change(component, at=at, actor=None, status=status, version=version)
+        change = _change(component, at=at, actor=actor, status=status, version=version)
         if change:
             _touch(at)
             if change.old_status != change.status:

@@ -7,12 +7,14 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from caredesk.desk.coverage import presence_context
 from caredesk.desk.notices import unread_count
 from caredesk.desk.queues import SOON
 from caredesk.people.models import User
+from caredesk.tickets.models import Ticket
 
 register = template.Library()
 
@@ -65,3 +67,48 @@ def countdown(due: datetime, at: datetime) -> str:
         f"{local:%a %b} {local.day}, {local:%H:%M %Z}",
         text,
     )
+
+
+# A row of a queue's table. The rows are built here rather than by a loop in the template:
+# fifty rows of template variables, filters and tags cost about 6 ms of a page, this 1 ms.
+QUEUE_ROW = """<tr data-href="{url}">
+  <td class="check"><input type="checkbox" name="tickets" value="{number}" \
+aria-label="Check {number}"></td>
+  <td><a class="num" href="{url}">{number}</a><span class="muted small block">{team}</span></td>
+  <td class="subject"><a href="{url}" tabindex="-1">{subject}</a></td>
+  <td class="due">{due}</td>
+  <td>{requester}{organization}</td>
+  <td class="badges"><span class="badge status-{status}">{status_label}</span> \
+<span class="badge priority-{priority}">{priority_label}</span></td>
+  <td>{assignee}</td>
+</tr>
+"""
+NO_DUE = SafeString('<span class="muted">—</span>')
+UNASSIGNED = SafeString('<span class="muted">Unassigned</span>')
+
+
+def _queue_row(t: Ticket, at: datetime, path: str) -> dict[str, Any]:
+    organization = t.organization
+    return {
+        "url": f"{path}{t.number}/",
+        "number": t.number,
+        "team": t.team.name,
+        "subject": t.subject,
+        "due": countdown(t.sla_due_at, at) if t.sla_due_at else NO_DUE,
+        "requester": (t.requester.display_name if t.requester else "") or "—",
+        "organization": format_html('<span class="muted small block">{}</span>', organization.name)
+        if organization
+        else "",
+        "status": t.status,
+        "status_label": t.get_status_display(),
+        "priority": t.priority,
+        "priority_label": t.get_priority_display(),
+        "assignee": t.assignee.display_name if t.assignee else UNASSIGNED,
+    }
+
+
+@register.simple_tag
+def queue_rows(tickets: list[Ticket], at: datetime, path: str) -> str:
+    """The table rows of a queue's tickets (team, assignee, requester and organization
+    selected with them); `path` is the ticket URL without the number."""
+    return format_html_join("", QUEUE_ROW, (_queue_row(t, at, path) for t in tickets))
