@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 TEMPORARY_FAILURE = "451 4.3.0 The message could not be stored; please try again later"
 # How long a listener process with more open connections than another waits before it
-# takes a new connection itself (when the other one has not taken it by then).
-BALANCE_DELAY = 0.005
+# takes a new connection itself (when the other one has not taken it by then): only a
+# connection's start waits, and sending servers keep their connections.
+BALANCE_DELAY = 0.05
 
 
 class Balance:
