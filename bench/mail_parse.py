@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -30,8 +31,10 @@ from mail_smtp import mix
 TARGET = 300.0
 
 
-def run(count: int) -> tuple[float, float, list[float], Counter[str]]:
+def run(count: int) -> tuple[float, float, list[float], Counter[str], float]:
     """Ingest `count` messages in this process (Django set up for the instance already)."""
+    from django.db import connection
+
     from caredesk.mail.intake import ingest
 
     messages = mix(count)
@@ -40,15 +43,23 @@ def run(count: int) -> tuple[float, float, list[float], Counter[str]]:
     # Warm up imports, the service-model cache and the connection before the clock starts.
     for raw in mix(20)[:20]:
         ingest(raw.replace(b"@bench.example>", b"@warmup.example>"), source="api")
+    statements = [0]
+
+    def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements[0] += 1  # savepoints included; BEGIN and COMMIT are not statements here
+        return execute(sql, params, many, context)
+
     began, cpu_began = time.perf_counter(), time.process_time()
-    for raw in messages:
-        start = time.perf_counter()
-        outcomes[ingest(raw, source="smtp", envelope_from="sender@bench.example").status] += 1
-        latencies.append(time.perf_counter() - start)
+    with connection.execute_wrapper(counted):
+        for raw in messages:
+            start = time.perf_counter()
+            result = ingest(raw, source="smtp", envelope_from="sender@bench.example")
+            outcomes[result.status] += 1
+            latencies.append(time.perf_counter() - start)
     # CPU seconds of this process per message: on a busy machine the wall clock mostly
     # measures the other processes, this says what one free core would do.
     cpu = (time.process_time() - cpu_began) / count
-    return count / (time.perf_counter() - began), cpu, latencies, outcomes
+    return count / (time.perf_counter() - began), cpu, latencies, outcomes, statements[0] / count
 
 
 def main() -> int:
@@ -76,7 +87,7 @@ def main() -> int:
         import django
 
         django.setup()
-        rate, cpu, latencies, outcomes = run(count)
+        rate, cpu, latencies, outcomes, statements = run(count)
         from django.db import connections
 
         connections.close_all()
@@ -88,7 +99,7 @@ def main() -> int:
     )
     print(
         f"  CPU {cpu * 1000:.1f} ms per message in this process:"
-        f" {1 / cpu:.0f} messages/s of one core"
+        f" {1 / cpu:.0f} messages/s of one core; {statements:.1f} SQL statements per message"
     )
     print(f"  outcomes: {dict(sorted((str(k), v) for k, v in outcomes.items()))}")
     met = rate >= TARGET

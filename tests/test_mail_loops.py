@@ -9,7 +9,7 @@ import time_machine
 from mail_helpers import corpus_file, eml
 
 from caredesk.core.clock import now
-from caredesk.mail.intake import ACKS_PER_HOUR, CASES_PER_HOUR, ingest, reprocess
+from caredesk.mail.intake import ACKS_PER_DAY, ACKS_PER_HOUR, CASES_PER_HOUR, ingest, reprocess
 from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.mail.outbound import queue_acknowledgement
 from caredesk.sla.models import Clock
@@ -82,6 +82,24 @@ def test_acknowledgements_are_rate_limited_per_sender(alice) -> None:
 
     assert Ticket.objects.count() == ACKS_PER_HOUR + 3
     assert len(_acks()) == ACKS_PER_HOUR
+
+
+def test_acknowledgements_per_sender_also_stop_at_the_daily_limit(alice) -> None:
+    start = now()
+    sent = 0
+    for hour in range(ACKS_PER_DAY // ACKS_PER_HOUR + 2):
+        with time_machine.travel(start + dt.timedelta(minutes=61 * hour), tick=False):
+            for _ in range(ACKS_PER_HOUR):
+                raw = eml(subject=f"Request {sent}", message_id=f"<day-{sent}@acme.test>")
+                ingest(raw, source="smtp")
+                sent += 1
+
+    assert Ticket.objects.count() == sent
+    assert len(_acks()) == ACKS_PER_DAY
+    # A day after the first acknowledgement, the sender hears from us again.
+    with time_machine.travel(start + dt.timedelta(days=1, minutes=1), tick=False):
+        ingest(eml(subject="Next day", message_id="<day-next@acme.test>"), source="smtp")
+    assert len(_acks()) == ACKS_PER_DAY + 1
 
 
 def test_an_auto_reply_that_threads_is_kept_on_the_ticket_without_reopening_it(alice, rep) -> None:

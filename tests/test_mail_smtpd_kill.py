@@ -181,3 +181,54 @@ def test_forked_listener_processes_share_the_port_and_die_with_their_parent(
         "from caredesk.mail.models import InboundEmail as I; print(I.objects.count())",
     ).split()[-1]
     assert count == "20"
+
+
+def _connections(pid: int, port: int) -> int:
+    """Established TCP connections to `port` that process `pid` holds (Linux /proc)."""
+    inodes = {
+        link.name[len("socket:[") : -1]
+        for link in (fd.readlink() for fd in Path(f"/proc/{pid}/fd").iterdir())
+        if link.name.startswith("socket:[")
+    }
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        held += local_port == port and state == "01" and inode in inodes
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux /proc")
+def test_kept_connections_are_shared_out_between_the_listener_processes(tmp_path: Path) -> None:
+    # Sending servers keep their connections: each process must get its share, or one
+    # process works for all of them while the other's core idles.
+    env = _env(tmp_path)
+    caredesk(env, "setup", "--no-demo")
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "caredesk", "smtpd", "--port", str(port), "--processes", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    clients: list[smtplib.SMTP] = []
+    try:
+        assert parent.stdout is not None
+        parent.stdout.readline()  # listening
+        (child,) = map(
+            int, Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
+        )
+        for _ in range(4):
+            clients.append(smtplib.SMTP("127.0.0.1", port, timeout=30))  # waits for the 220
+        assert [_connections(pid, port) for pid in (parent.pid, child)] == [2, 2]
+        for i, client in enumerate(clients):
+            client.sendmail(
+                "alice@acme.test", ["customercare@livevox.com"], eml(subject=f"Kept {i}")
+            )
+    finally:
+        for client in clients:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.quit()
+        parent.terminate()
+        parent.wait(timeout=30)

@@ -29,6 +29,7 @@ from caredesk.mail import ids
 from caredesk.mail.headers import address, header_value, mailbox
 from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.people.models import User
+from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import Channel, Role
 from caredesk.tickets.events import record
 from caredesk.tickets.models import Attachment, Event, Message, Ticket
@@ -107,6 +108,10 @@ def _queue(
     author: User | None = None,
 ) -> OutboundMail:
     at = now()
+    if not Ticket.team.is_cached(ticket):
+        # The sender and the templates name the team: from the per-process model cache
+        # rather than a query per mail (an acknowledgement for every new case).
+        ticket.team = snapshot().teams.get(ticket.team_id) or ticket.team
     context = {
         **context,
         "ticket": ticket,

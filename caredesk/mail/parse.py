@@ -10,14 +10,15 @@ which intake turns into a quarantine.
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import html as htmllib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 
 import nh3
 
@@ -36,6 +37,33 @@ ADDRESS = re.compile(
 )
 # A Message-ID's content: printable ASCII only (NUL or controls would not fit every database).
 MSGID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,490})>")
+
+
+# Header objects parsed for values up to this length are kept for other messages.
+CACHED_HEADER_CHARS = 300
+
+
+class _Policy(EmailPolicy):
+    """`policy.default`, with the header objects it makes kept for the values it sees again.
+
+    The MIME walk asks for Content-Type, -Disposition and -Transfer-Encoding many times per
+    part, and the standard library parses the value anew each time (most of the parsing
+    time); the same short values recur in most messages. Header objects are immutable, so
+    a cached one is the one a fresh parse would give.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if hasattr(value, "name") or len(value) > CACHED_HEADER_CHARS:
+            return super().header_fetch_parse(name, value)  # type: ignore[no-any-return]
+        return _fetched(name, value)
+
+
+POLICY = _Policy()
+
+
+@functools.lru_cache(maxsize=512)
+def _fetched(name: str, value: str) -> str:
+    return EmailPolicy.header_fetch_parse(POLICY, name, value)  # type: ignore[no-any-return]
 
 
 class ParseError(Exception):
@@ -165,7 +193,7 @@ def sent_at(value: str) -> datetime | None:
 
 def parse(raw: bytes) -> ParsedMail:
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=POLICY).parsebytes(raw)
     except RecursionError:
         raise ParseError("The message is nested too deeply to parse.") from None
     if not isinstance(msg, EmailMessage) or not msg.keys():

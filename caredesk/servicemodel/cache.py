@@ -33,6 +33,7 @@ class Snapshot:
     channels: dict[str, ChannelTarget]
     priorities: dict[str, PriorityLevel]
     calendars: dict[str, Calendar]
+    teams: dict[str, Team]
 
 
 _current: tuple[float, Snapshot] | None = None
@@ -48,6 +49,7 @@ def snapshot() -> Snapshot:
         channels={c.key: c for c in ChannelTarget.objects.all()},
         priorities={p.key: p for p in PriorityLevel.objects.all()},
         calendars={c.key: c for c in Calendar.objects.all()},
+        teams={t.key: t for t in Team.objects.all()},
     )
     _current = (time.monotonic(), fresh)
     return fresh
