@@ -36,6 +36,7 @@ from common import (
     postgres_instance,
     postgres_reachable,
     served,
+    server_cpu_seconds,
     sqlite_instance,
 )
 
@@ -150,38 +151,6 @@ def _client(
         n += 1
     conn.close()
     out.put((latencies, errors))
-
-
-def server_cpu_seconds(port: int) -> float:
-    """CPU time (user + system) used so far by the server on `port`: its master and workers,
-    one process group. Divided by the events, it says what an event costs whatever else
-    the shared machine is doing."""
-    proc = Path("/proc")
-    group = None
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"serve" in args and str(port).encode() in args:
-                group = os.getpgid(int(entry.name))
-                break
-        except (OSError, ProcessLookupError):
-            continue
-    if group is None:
-        return 0.0
-    ticks = 0
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command: state, ppid, pgrp, ... utime is the 12th, stime the 13th.
-        if int(fields[2]) == group:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def measure(host: str, port: int, token: str, clients: int, seconds: float) -> dict[str, float]:

@@ -141,19 +141,24 @@ def test_killing_the_listener_loses_nothing_on_postgres(tmp_path: Path) -> None:
         _kill_during_intake(_env(tmp_path, url))
 
 
-def test_forked_listener_processes_share_the_port_and_die_with_their_parent(
-    tmp_path: Path,
-) -> None:
-    env = _env(tmp_path)
-    caredesk(env, "setup", "--no-demo")
-    port = free_port()
-    parent = subprocess.Popen(
+def _two_listeners(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """`caredesk smtpd` forking two listener processes on `port`; its first line says so."""
+    return subprocess.Popen(
         [sys.executable, "-m", "caredesk", "smtpd", "--port", str(port), "--processes", "2"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
+
+
+def test_forked_listener_processes_share_the_port_and_die_with_their_parent(
+    tmp_path: Path,
+) -> None:
+    env = _env(tmp_path)
+    caredesk(env, "setup", "--no-demo")
+    port = free_port()
+    parent = _two_listeners(env, port)
     try:
         assert parent.stdout is not None
         assert "(2 processes)" in parent.stdout.readline()
@@ -205,13 +210,7 @@ def test_kept_connections_are_shared_out_between_the_listener_processes(tmp_path
     env = _env(tmp_path)
     caredesk(env, "setup", "--no-demo")
     port = free_port()
-    parent = subprocess.Popen(
-        [sys.executable, "-m", "caredesk", "smtpd", "--port", str(port), "--processes", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    parent = _two_listeners(env, port)
     clients: list[smtplib.SMTP] = []
     try:
         assert parent.stdout is not None

@@ -145,6 +145,11 @@ _USER_BY_EMAIL = Prepared(
 )
 
 
+def user_by_email(email: str) -> User | None:
+    """The user with exactly this (normalized) address, with their organization."""
+    return _USER_BY_EMAIL.first(email=email)
+
+
 def find_or_create_contact(
     email: str, *, name: str = "", organization: Organization | None = None
 ) -> User:
@@ -153,7 +158,7 @@ def find_or_create_contact(
     # No transaction of its own: the one write below has its block, which a caller's
     # transaction turns into a savepoint only when a contact is new.
     email = normalize_email(email)
-    user = _USER_BY_EMAIL.first(email=email)
+    user = user_by_email(email)
     if user is None:
         try:
             with transaction.atomic():

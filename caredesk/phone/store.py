@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field
+from django.db.models import Field, Model
 
 from caredesk.core.prepared import Prepared
 from caredesk.phone.models import Call, CallEvent
@@ -51,22 +51,28 @@ def _statements() -> _Statements:
     return found
 
 
+def _insert(model: type[Model], fields: tuple[Field, ...], conflict: str) -> str:
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(str(f.column)) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({values}) {conflict}"  # noqa: S608 -- model names
+
+
 def _build() -> _Statements:
     qn = connection.ops.quote_name
-    table = qn(Call._meta.db_table)
     written = tuple(f for f in Call._meta.concrete_fields if not f.primary_key)
-    insert = (
-        f"INSERT INTO {table} ({', '.join(qn(str(f.column)) for f in written)})"  # noqa: S608 -- model names
-        f" VALUES ({', '.join(['%s'] * len(written))})"
-        f" ON CONFLICT ({qn('call_id')}) DO NOTHING RETURNING {qn(str(Call._meta.pk.column))}"
+    insert = _insert(
+        Call,
+        written,
+        f"ON CONFLICT ({qn('call_id')}) DO NOTHING RETURNING {qn(str(Call._meta.pk.column))}",
     )
     events = qn(CallEvent._meta.db_table)
     stored = tuple(f for f in CallEvent._meta.concrete_fields if not f.primary_key)
-    add_event = (
-        f"INSERT INTO {events} ({', '.join(qn(str(f.column)) for f in stored)})"  # noqa: S608 -- model names
-        f" VALUES ({', '.join(['%s'] * len(stored))})"
-        f" ON CONFLICT ({qn('call_id_text')}, {qn('kind')})"
-        f" DO UPDATE SET {qn('repeats')} = {events}.{qn('repeats')} + 1 RETURNING {qn('repeats')}"
+    add_event = _insert(
+        CallEvent,
+        stored,
+        f"ON CONFLICT ({qn('call_id_text')}, {qn('kind')})"
+        f" DO UPDATE SET {qn('repeats')} = {events}.{qn('repeats')} + 1 RETURNING {qn('repeats')}",
     )
     return _Statements(insert, add_event, written, stored)
 
