@@ -365,11 +365,9 @@ def _put_on_case(call: Call, *, actor: User) -> None:
             organization=call.organization,
             at=call.started_at,
             answered_at=call.answered_at,
+            assignee=call.answered_by,
         )
         call.ticket = ticket
-        agent = call.answered_by
-        if agent is not None and tickets.may_work(agent, ticket):
-            tickets.assign(ticket, actor=agent, agent=agent, at=call.answered_at)
     assert call.ticket is not None and call.answered_at is not None
     record(
         call.ticket, "call.answered", actor=call.answered_by, at=call.answered_at, **_facts(call)

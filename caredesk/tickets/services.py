@@ -157,11 +157,13 @@ def open_case(
     idempotency_key: str | None = None,
     at: datetime | None = None,
     answered_at: datetime | None = None,
+    assignee: User | None = None,
 ) -> Ticket:
     """Open a Customer Care case: every inquiry starts as one.
 
     A phone call's case is opened at answer with `at` the ring and `answered_at` the answer,
-    so its first-response clock measures ring to answer."""
+    so its first-response clock measures ring to answer, and with `assignee` the
+    representative who answered, when they may work it, in the same row."""
     at = at or now()
     if idempotency_key and (known := idempotent_ticket(actor, idempotency_key)):
         return known
@@ -188,6 +190,8 @@ def open_case(
     if case_type is None:
         raise NotFound("The service model has no Customer Care ticket type; load a model first.")
     env = _environment(environment)
+    if assignee is not None and not may_work(assignee, Ticket(team_id=case_type.team_id)):
+        assignee = None  # who may not work the case leaves it in the team's queue
     # Every refusal comes before the writes, so a caller's transaction stays usable and the
     # writes need no savepoint of their own (two statements fewer on the busiest write);
     # only a request with an Idempotency-Key may have to undo them alone, below.
@@ -203,10 +207,21 @@ def open_case(
             requester=requester,
             organization=organization,
             environment=env,
+            assignee=assignee,
             sla_due_at=clocks.case_due(clock),
         )
         record(ticket, "ticket.opened", actor=actor, at=at, channel=channel, priority=priority)
         clocks.case_opened(ticket, clock)
+        if assignee is not None:
+            # A new case has no escalation clock for the assignment to meet.
+            record(
+                ticket,
+                "ticket.assigned",
+                actor=assignee,
+                at=answered_at or at,
+                before=None,
+                after=assignee.email,
+            )
         if idempotency_key:
             try:
                 with transaction.atomic():
