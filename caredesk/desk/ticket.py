@@ -32,6 +32,7 @@ from caredesk.desk.forms import (
 )
 from caredesk.mail import outbound
 from caredesk.mail.access import visible_inbound
+from caredesk.mail.ccs import ticket_ccs
 from caredesk.mail.models import InboundEmail
 from caredesk.people.access import visible_agents
 from caredesk.people.coverage import who_should_take
@@ -144,6 +145,7 @@ def _render(
         "move_form": bound if isinstance(bound, WorkOrderMoveForm) else WorkOrderMoveForm(),
         "refused": _refusal(bound),
         "undelivered_mail": outbound.failed_on(ticket),
+        "ccs": ticket_ccs(ticket) if ticket.channel == Channel.EMAIL or ticket.origin_id else [],
         **{f"{prefix}_form": form for prefix, form in forms_by_prefix.items()},
     }
     return render(request, "desk/ticket.html", context, status=status)

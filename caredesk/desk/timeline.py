@@ -72,6 +72,8 @@ def describe(event: Event) -> tuple[str, str | None, str]:
 def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
     """Outbound mail on the timeline (caredesk.mail.outbound records these)."""
     to = ", ".join(data.get("to") or []) or "the customer"
+    if data.get("cc"):
+        to += " (copied to " + ", ".join(data["cc"]) + ")"
     what = "the acknowledgement" if data.get("kind") == "acknowledgement" else "an email"
     if kind == "mail.sent":
         later = f" after {data.get('attempts')} attempts" if data.get("after_failures") else ""

@@ -28,6 +28,7 @@ ACTIVE = frozenset(
         "multipart/x-mixed-replace",
     }
 )
+TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 MAGIC: list[tuple[bytes, str]] = [
     (b"%PDF-", "application/pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -37,7 +38,7 @@ MAGIC: list[tuple[bytes, str]] = [
     (b"PK\x03\x04", "application/zip"),
     (b"\x1f\x8b", "application/gzip"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/vnd.ms-office"),
-    (b"\x78\x9f\x3e\x22", "application/ms-tnef"),
+    (TNEF_MAGIC, "application/ms-tnef"),
     (b"BM", "image/bmp"),
 ]
 MARKUP_START = (b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script", b"<body", b"<head")
@@ -59,6 +60,10 @@ class MailFile:
     data: bytes
     content_id: str = ""
     inline: bool = False
+
+
+def over_limit(name: str, size: int) -> str:
+    return f"{name} ({size} bytes) is over the attachment limit; kept in the raw message"
 
 
 def sniff(data: bytes, declared: str) -> str:
@@ -105,17 +110,33 @@ def extract_file(part: Message) -> MailFile | str | None:
         return None
     name = filename_of(part)
     fallback = "forwarded-message" if ctype == "message/rfc822" else "attachment"
-    if not name:
-        name = fallback + EXTENSIONS.get(ctype, "")
+    content_id = str(part.get("Content-ID") or "")
+    inline = (part.get_content_disposition() or "") == "inline"
+    name = name or fallback + EXTENSIONS.get(ctype, "")
+    # A winmail.dat is a container: the limit applies to each file in it (parse.py).
+    container = data.startswith(TNEF_MAGIC)
+    return make_file(name, ctype, data, content_id, inline, limited=not container)
+
+
+def make_file(
+    name: str,
+    declared: str,
+    data: bytes,
+    content_id: str = "",
+    inline: bool = False,
+    *,
+    limited: bool = True,
+) -> MailFile | str:
+    """A file found in a message (a MIME part, or a file inside winmail.dat) as we keep it:
+    a safe name, a sniffed type; a string (the reason) when it is over the size limit."""
     name = safe_filename(name)
-    if len(data) > settings.MAX_ATTACHMENT_BYTES:
-        return f"{name} ({len(data)} bytes) is over the attachment limit; kept in the raw message"
-    content_id = str(part.get("Content-ID") or "").strip().strip("<>")[:200]
-    inline = (part.get_content_disposition() or "") == "inline" or bool(content_id)
+    if limited and len(data) > settings.MAX_ATTACHMENT_BYTES:
+        return over_limit(name, len(data))
+    content_id = content_id.strip().strip("<>")[:200]
     return MailFile(
         filename=name,
-        content_type=sniff(data, ctype),
+        content_type=sniff(data, declared),
         data=data,
         content_id=content_id,
-        inline=inline,
+        inline=inline or bool(content_id),
     )

@@ -189,6 +189,9 @@ def _process(row: InboundEmail, mail: ParsedMail | Exception) -> None:
             if isinstance(mail, Exception):
                 raise mail
             _route(row, mail, at)
+            if mail.notes:  # how the message was read, e.g. a winmail.dat unpacked or not
+                row.reason = " ".join([row.reason, *mail.notes]).strip()
+                log.info("inbound message %s: %s", row.pk, " ".join(mail.notes))
             row.processed_at = at
             # Everything but the stored bytes and their key, which never change.
             row.save(update_fields=PROCESSED_FIELDS)

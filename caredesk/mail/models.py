@@ -151,6 +151,8 @@ class OutboundMail(models.Model):
     )
     from_header = models.CharField(max_length=500)
     recipients = models.JSONField(default=list)
+    # Copied addresses: on a reply, the people the customer copied (caredesk.mail.ccs).
+    cc = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=900)
     text = models.TextField()
     html = models.TextField(blank=True)

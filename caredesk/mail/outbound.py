@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
 from caredesk.mail import ids
+from caredesk.mail.ccs import ticket_ccs
 from caredesk.mail.headers import address, header_value, mailbox
 from caredesk.mail.models import InboundEmail, OutboundMail
 from caredesk.people.models import User
@@ -106,6 +107,7 @@ def _queue(
     references: str,
     message: Message | None = None,
     author: User | None = None,
+    cc: list[str] | None = None,
 ) -> OutboundMail:
     at = now()
     if not Ticket.team.is_cached(ticket):
@@ -125,6 +127,7 @@ def _queue(
         author=author,
         from_header=_sender(ticket),
         recipients=[to],
+        cc=cc or [],
         subject=subject,
         text=text,
         html=html,
@@ -183,7 +186,8 @@ def queue_acknowledgement(ticket: Ticket, *, to: str, inbound: InboundEmail) -> 
 
 
 def queue_reply(message: Message) -> OutboundMail | None:
-    """Email an agent's public reply to the requester; None when it does not go by email.
+    """Email an agent's public reply to the requester, copied to the people the customer
+    copied; None when it does not go by email.
 
     Called by tickets.services.reply inside its transaction: an unsafe header refuses the
     reply itself (InvalidInput) rather than a mail that would never be sent.
@@ -207,6 +211,7 @@ def queue_reply(message: Message) -> OutboundMail | None:
         references=references,
         message=message,
         author=author,
+        cc=ticket_ccs(ticket),
     )
 
 
@@ -229,6 +234,7 @@ def build(mail: OutboundMail) -> EmailMultiAlternatives:
         # The envelope sender is the signed VERP address: the Return-Path a bounce goes to.
         from_email=ids.bounce_address(mail),
         to=mail.recipients,
+        cc=mail.cc,
         headers=headers,
     )
     if mail.html:
@@ -325,6 +331,7 @@ def _sent(mail: OutboundMail) -> None:
         outbound=mail.pk,
         kind=mail.kind,
         to=mail.recipients,
+        **({"cc": mail.cc} if mail.cc else {}),
         attempts=mail.attempts,
         **({"after_failures": True} if retried else {}),
     )

@@ -21,9 +21,10 @@ from email.parser import BytesParser
 from email.policy import EmailPolicy
 
 import nh3
+from django.conf import settings
 
-from caredesk.mail import charsets
-from caredesk.mail.files import MailFile, extract_file, filename_of
+from caredesk.mail import charsets, tnef
+from caredesk.mail.files import MailFile, extract_file, filename_of, over_limit
 
 MAX_DEPTH = 20
 MAX_PARTS = 500
@@ -99,6 +100,11 @@ class ParsedMail:
     report_type: str = ""
     # The message carries another message or its headers (as bounces and forwards do).
     has_original: bool = False
+    # What intake should say about how it read the message (e.g. a winmail.dat it unpacked).
+    notes: list[str] = field(default_factory=list)
+    # The body inside a winmail.dat: the body only of a message that has no other.
+    tnef_text: str = ""
+    tnef_html: str = ""
 
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower())
@@ -215,6 +221,9 @@ def parse(raw: bytes) -> ParsedMail:
     out.subject = clean_line(header_text(out.header("subject")), MAX_SUBJECT)
     out.sent_at = sent_at(out.header("date"))
     _walk(msg, out, depth=0, count=[0])
+    if not out.text.strip() and not out.html and (out.tnef_text or out.tnef_html):
+        out.html = sanitize_html(out.tnef_html) if out.tnef_html else ""
+        out.text = out.tnef_text.strip() or html_to_text(out.html)
     return out
 
 
@@ -271,8 +280,34 @@ def _file(part: Message, out: ParsedMail) -> None:
     found = extract_file(part)
     if isinstance(found, str):
         out.skipped_files.append(found)
+    elif found is not None and (
+        found.content_type == "application/ms-tnef" or tnef.is_tnef(found.data)
+    ):
+        _winmail(found, out)
     elif found is not None:
         out.files.append(found)
+
+
+def _winmail(found: MailFile, out: ParsedMail) -> None:
+    """Outlook's winmail.dat gives way to the files inside it (the raw message keeps it);
+    one we cannot read stays attached as it came."""
+    try:
+        inside = tnef.unpack(found.data)
+    except tnef.Corrupt as exc:
+        if len(found.data) > settings.MAX_ATTACHMENT_BYTES:
+            out.skipped_files.append(over_limit(found.filename, len(found.data)))
+            kept = "left in the raw message"
+        else:
+            out.files.append(found)
+            kept = "attached as it came"
+        out.notes.append(f"{found.filename} could not be unpacked ({exc}); {kept}.")
+        return
+    out.files.extend(inside.files)
+    out.skipped_files.extend(inside.skipped)
+    out.tnef_text = out.tnef_text or inside.text
+    out.tnef_html = out.tnef_html or inside.html
+    names = ", ".join(f.filename for f in inside.files) or "no files, only text"
+    out.notes.append(f"Unpacked {found.filename} (Outlook TNEF): {names}.")
 
 
 def _report_type(part: Message) -> str:

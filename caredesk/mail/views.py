@@ -11,8 +11,9 @@ from django.shortcuts import render
 
 from caredesk.mail.access import visible_inbound
 from caredesk.mail.flags import describe as describe_flags
+from caredesk.mail.inline import shown_html
 from caredesk.mail.models import InboundEmail
-from caredesk.mail.parse import header_text, parse
+from caredesk.mail.parse import ParsedMail, header_text, parse
 from caredesk.portal.web import page, user_of
 
 # Headers are shown as sent up to this many bytes; a message whose header block is larger
@@ -43,24 +44,27 @@ def _recipients(raw: bytes) -> dict[str, str]:
     }
 
 
-def _text(raw: bytes) -> str:
-    """The plain text as intake read it; a message it could not parse shows none."""
+def _read(raw: bytes) -> ParsedMail | None:
+    """The message as intake read it; None for one it could not parse."""
     try:
-        return parse(raw).text
+        return parse(raw)
     except Exception:  # quarantined as unparseable: the headers and the download remain
-        return ""
+        return None
 
 
 @page(who="agent")
 def original(request: HttpRequest, email_id: int) -> HttpResponse:
     email = _email(request, email_id)
     raw = bytes(email.raw)
+    mail = _read(raw)
     context = {
         "email": email,
         "addressed": {k: v for k, v in _recipients(raw).items() if v},
         "headers": _header_block(raw),
         "flags": describe_flags(email.flags or {}),
-        "text": _text(raw),
+        "text": mail.text if mail else "",
+        # The email came through visible_inbound: its own attachments are the agent's to see.
+        "html": shown_html(email, mail.files if mail else []),
     }
     return render(request, "mail/desk_original.html", context)
 

@@ -7,6 +7,7 @@ from django.template.defaultfilters import linebreaks_filter
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from caredesk.mail.inline import IMAGE_TYPES
 from caredesk.mail.quoting import split_quoted
 
 register = template.Library()
@@ -24,3 +25,9 @@ def mail_body(text: str) -> SafeString:
         shown,
         linebreaks_filter(quoted, autoescape=True),
     )
+
+
+@register.filter
+def is_picture(content_type: str) -> bool:
+    """An attachment the timeline shows as a picture (an email's inline image, a photo)."""
+    return content_type in IMAGE_TYPES
