@@ -1,1 +1,0 @@
-"""SQLite for caredesk: Django's backend, with writers handed the database in turn."""
