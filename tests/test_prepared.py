@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.db.models.signals import post_save
 
 from caredesk.core.clock import now
-from caredesk.core.prepared import Prepared, insert
+from caredesk.core.prepared import Prepared, insert, update
 from caredesk.people.models import User
 from caredesk.sla.models import Clock
 from caredesk.tickets import services as tickets
@@ -119,3 +119,38 @@ def test_insert_of_a_saved_instance_is_refused_like_save(rep: User, alice: User)
     assert event is not None
     with pytest.raises(Exception):  # noqa: B017 -- the database's duplicate-key error
         insert(event)
+
+
+def test_update_writes_the_fields_save_writes_in_one_statement(
+    rep: User, alice: User, django_assert_num_queries: Any
+) -> None:
+    ticket = tickets.open_case(actor=rep, requester=alice, subject="x", channel="email")
+    other = tickets.open_case(actor=rep, requester=alice, subject="y", channel="email")
+    ticket.subject, ticket.assignee = "Dialer down on NA4", rep
+    ticket.priority = "high"  # changed on the instance, not named: not written
+    with django_assert_num_queries(1):
+        update(ticket, ["subject", "assignee"])
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.subject, stored.assignee, stored.priority) == (
+        "Dialer down on NA4",
+        rep,
+        "medium",
+    )
+    assert Ticket.objects.get(pk=other.pk).subject == "y"
+
+
+def test_update_still_tells_the_receivers_of_post_save(rep: User, alice: User) -> None:
+    heard: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, update_fields: Any, **_: Any) -> None:
+        heard.append((instance.pk, sorted(update_fields)))
+
+    ticket = tickets.open_case(actor=rep, requester=alice, subject="x", channel="email")
+    post_save.connect(receiver, sender=Ticket)
+    try:
+        ticket.subject = "z"
+        update(ticket, ["subject"])
+    finally:
+        post_save.disconnect(receiver, sender=Ticket)
+    assert heard == [(ticket.pk, ["subject"])]
+    assert Ticket.objects.get(pk=ticket.pk).subject == "z"

@@ -21,7 +21,7 @@ post_save) is saved by the ORM as usual.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -228,3 +228,42 @@ def insert(obj: Model, using: str = "default") -> None:
         setattr(obj, field.attname, value)
     obj._state.adding = False
     obj._state.db = using
+
+
+_updates: dict[tuple[type[Model], str, tuple[str, ...]], str] = {}
+
+
+def update(obj: Model, fields: Sequence[str], using: str = "default") -> None:
+    """Write these fields of a stored instance with one UPDATE by primary key, as
+    obj.save(update_fields=fields) would (every field's `pre_save`, e.g. auto_now), with the
+    statement built once per model and set of fields. An instance that needs more than that
+    (a receiver of pre_save or post_save, a value that is an expression) is saved by the
+    ORM as usual."""
+    model = type(obj)
+    meta = model._meta
+    connection = connections[using]
+    chosen = [meta.get_field(name) for name in fields]
+    values = [f.pre_save(obj, False) for f in chosen]  # type: ignore[union-attr]
+    if (
+        obj.pk is None
+        or meta.parents
+        or signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+        or any(hasattr(v, "resolve_expression") for v in values)
+    ):
+        obj.save(update_fields=fields, using=using)
+        return
+    key = (model, using, tuple(fields))
+    sql = _updates.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sets = ", ".join(f"{qn(str(f.column))} = %s" for f in chosen)  # type: ignore[union-attr]
+        sql = _updates[key] = (
+            f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(str(meta.pk.column))} = %s"  # noqa: S608 -- model names
+        )
+    params = [
+        f.get_db_prep_save(v, connection=connection)  # type: ignore[union-attr]
+        for f, v in zip(chosen, values, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, meta.pk.get_db_prep_value(obj.pk, connection)])

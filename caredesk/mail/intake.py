@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import (
-    DatabaseError,
     IntegrityError,
     InterfaceError,
     OperationalError,
@@ -30,6 +29,7 @@ from django.db import (
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, DomainError
+from caredesk.core.prepared import insert, update
 from caredesk.mail import charsets, classify, flags, threads
 from caredesk.mail.models import InboundEmail
 from caredesk.mail.parse import ParsedMail, ParseError, clean_address, digest, parse
@@ -86,31 +86,55 @@ def ingest(
     sha = digest(raw)
     # Parsing needs no database: done before the transaction, so that on SQLite the write
     # lock, which every other intake thread and process waits for, is held for less time.
-    # Its verdict is judged inside, as if it had been made there.
     mail = _read(raw)
+    row = InboundEmail(
+        raw=raw,
+        size=len(raw),
+        digest=sha,
+        message_id=key,
+        source=source if source in InboundEmail.Source.values else "api",
+        # "<>" is the null sender of bounces; "" means the transport gave none.
+        envelope_from=_envelope_sender(envelope_from),
+        envelope_to=[_printable(a)[:320] for a in envelope_to][:100],
+        received_at=now(),
+        status=InboundEmail.Status.QUARANTINED,
+        reason="Not processed yet.",
+    )
+    if isinstance(mail, Exception):
+        return _keep_quarantined(row, _verdict(mail))
+    inserted = False
     try:
         with transaction.atomic():
             # The unique (Message-ID, digest) index decides: no look-up first, one insert
             # that fails for the second delivery of the same message, also when both race.
-            # It is the transaction's first write, so its failure undoes nothing else.
-            row = InboundEmail.objects.create(
-                raw=raw,
-                size=len(raw),
-                digest=sha,
-                message_id=key,
-                source=source if source in InboundEmail.Source.values else "api",
-                # "<>" is the null sender of bounces; "" means the transport gave none.
-                envelope_from=_envelope_sender(envelope_from),
-                envelope_to=[_printable(a)[:320] for a in envelope_to][:100],
-                received_at=now(),
-                status=InboundEmail.Status.QUARANTINED,
-                reason="Not processed yet.",
-            )
-            # Any other IntegrityError ends in a quarantine inside _process.
-            _process(row, mail)
+            insert(row)
+            inserted = True
+            _accept(row, mail)
+        return _result(row)
+    except (OperationalError, InterfaceError):
+        raise  # cannot commit: the transport answers "try again later"
+    except IntegrityError as exc:
+        if not inserted:
+            if (known := _known(key, sha)) is None:
+                raise
+            return _duplicate(known)
+        reason = _verdict(exc)
+    except Exception as exc:  # never lose a message to a bug: kept, with why
+        reason = _verdict(exc)
+    # Whatever routing wrote was undone with its transaction (no savepoint on the busiest
+    # path); the message is kept, quarantined, in a transaction of its own.
+    return _keep_quarantined(row, reason)
+
+
+def _keep_quarantined(row: InboundEmail, reason: str) -> IntakeResult:
+    _quarantined(row, reason, now())
+    row.pk, row._state.adding = None, True
+    row.flags = {}
+    try:
+        with transaction.atomic():
+            insert(row)
     except IntegrityError:
-        known = _known(key, sha)
-        if known is None:
+        if (known := _known(row.message_id, row.digest)) is None:
             raise
         return _duplicate(known)
     return _result(row)
@@ -181,54 +205,72 @@ def _read(raw: bytes) -> ParsedMail | Exception:
 
 
 def _process(row: InboundEmail, mail: ParsedMail | Exception) -> None:
-    """Route the parsed message; anything that goes wrong but the database quarantines it."""
-    at = now()
-    row.flags = {}
+    """Route the parsed message of a stored row (reprocessing); anything that goes wrong
+    but the database quarantines it."""
     try:
         with transaction.atomic():
             if isinstance(mail, Exception):
                 raise mail
-            _route(row, mail, at)
-            if mail.notes:  # how the message was read, e.g. a winmail.dat unpacked or not
-                row.reason = " ".join([row.reason, *mail.notes]).strip()
-                log.info("inbound message %s: %s", row.pk, " ".join(mail.notes))
-            row.processed_at = at
-            # Everything but the stored bytes and their key, which never change.
-            row.save(update_fields=PROCESSED_FIELDS)
+            _accept(row, mail)
         return
     except (OperationalError, InterfaceError):
         raise  # cannot commit: the transport answers "try again later"
-    except Quarantine as exc:
-        reason = str(exc)
-    except ParseError as exc:
-        reason = f"Unparseable: {exc}"
-    except DomainError as exc:
-        reason = f"Refused by the ticket rules: {exc.message}"
-    except (DatabaseError, Exception) as exc:  # never lose a message to a bug
-        log.exception("Mail intake failed on inbound message %s", row.pk)
-        reason = f"Intake failed ({type(exc).__name__}: {str(exc)[:300]}); kept for reprocessing."
-    row.ticket = None
-    row.ticket_message = None
-    row.contact = None
-    row.acknowledged = False
-    row.status = InboundEmail.Status.QUARANTINED
-    row.reason = reason
-    row.processed_at = at
-    row.kind = InboundEmail.Kind.UNKNOWN
+    except Exception as exc:  # never lose a message to a bug: kept, with why
+        reason = _verdict(exc)
+    _quarantined(row, reason, now())
     InboundEmail.objects.filter(pk=row.pk).update(
         status=row.status,
         kind=row.kind,
         reason=reason,
-        processed_at=at,
+        processed_at=row.processed_at,
         ticket=None,
         ticket_message=None,
         contact=None,
+        outbound_id=None,
         acknowledged=False,
         # What was read before it went wrong helps the admin who looks at it.
         from_address=row.from_address,
         from_name=row.from_name,
         subject=row.subject,
     )
+
+
+def _accept(row: InboundEmail, mail: ParsedMail) -> None:
+    """Route the message and write what became of it to its stored row."""
+    at = now()
+    row.flags = {}
+    _route(row, mail, at)
+    if mail.notes:  # how the message was read, e.g. a winmail.dat unpacked or not
+        row.reason = " ".join([row.reason, *mail.notes]).strip()
+        log.info("inbound message %s: %s", row.pk, " ".join(mail.notes))
+    row.processed_at = at
+    # Everything but the stored bytes and their key, which never change.
+    update(row, PROCESSED_FIELDS)
+
+
+def _verdict(exc: Exception) -> str:
+    """Why a message that could not be taken in is quarantined."""
+    if isinstance(exc, Quarantine):
+        return str(exc)
+    if isinstance(exc, ParseError):
+        return f"Unparseable: {exc}"
+    if isinstance(exc, DomainError):
+        return f"Refused by the ticket rules: {exc.message}"
+    log.error("Mail intake failed on an inbound message", exc_info=exc)
+    return f"Intake failed ({type(exc).__name__}: {str(exc)[:300]}); kept for reprocessing."
+
+
+def _quarantined(row: InboundEmail, reason: str, at: datetime) -> None:
+    # What routing linked the row to was undone: no ticket, message, contact or outbox row.
+    row.ticket = None
+    row.ticket_message = None
+    row.contact = None
+    row.outbound_id = None
+    row.acknowledged = False
+    row.status = InboundEmail.Status.QUARANTINED
+    row.reason = reason
+    row.processed_at = at
+    row.kind = InboundEmail.Kind.UNKNOWN
 
 
 def _unsubscribes(subject: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
-from caredesk.core.prepared import Prepared
+from caredesk.core.prepared import Prepared, update
 from caredesk.phone.models import Call, CallEvent
 
 # Every column of the call, and of its answering agent the email (the timeline's facts).
@@ -41,7 +41,6 @@ class _Statements:
 
 
 _built: dict[str, _Statements] = {}
-_updates: dict[tuple[str, ...], str] = {}
 
 
 def _statements() -> _Statements:
@@ -110,22 +109,11 @@ def insert_call(call: Call) -> bool:
 def save_call(call: Call) -> None:
     """Write the columns of a stored call that changed since it was read or inserted."""
     stored: dict[str, Any] = call._phone_stored  # type: ignore[attr-defined]
-    changed = [f for f in _statements().written if getattr(call, f.attname) != stored[f.attname]]
-    if not changed:
-        return
-    key = (connection.alias, *(str(f.column) for f in changed))
-    sql = _updates.get(key)
-    if sql is None:
-        qn = connection.ops.quote_name
-        sql = _updates[key] = (
-            f"UPDATE {qn(Call._meta.db_table)}"  # noqa: S608 -- model names
-            f" SET {', '.join(f'{qn(str(f.column))} = %s' for f in changed)}"
-            f" WHERE {qn(str(Call._meta.pk.column))} = %s"
-        )
-    values = [f.get_db_prep_save(getattr(call, f.attname), connection) for f in changed]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, call.pk])
-    _remember(call)
+    written = _statements().written
+    changed = [f.name for f in written if getattr(call, f.attname) != stored[f.attname]]
+    if changed:
+        update(call, changed)
+        _remember(call)
 
 
 def add_event(event: CallEvent) -> bool:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from caredesk.core.prepared import insert
+from caredesk.core.prepared import insert, update
 from caredesk.people.models import Organization, User
 from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import (
@@ -50,7 +50,7 @@ def _require_agent(actor: User, action: str) -> None:
 
 def _touch(ticket: Ticket, at: datetime, *fields: str) -> None:
     ticket.updated_at = at
-    ticket.save(update_fields=[*fields, "updated_at"])
+    update(ticket, [*fields, "updated_at"])
 
 
 def _choice(value: str | None, choices: type[Priority] | type[Channel], field: str) -> str:
