@@ -28,6 +28,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return application
 
 
+# gunicorn makes its heartbeat files there with mkstemp and unlinks them at once.
+_SHM = "/dev/shm"  # noqa: S108
+
+
+def _memory_dir() -> str | None:
+    return _SHM if os.path.isdir(_SHM) and os.access(_SHM, os.W_OK) else None
+
+
 class Command(BaseCommand):
     help = "Serve caredesk with gunicorn; without --web-only also run the worker and SMTP listener."
 
@@ -82,6 +90,9 @@ class Command(BaseCommand):
                     "timeout": 60,
                     "keepalive": 5,
                     "proc_name": "caredesk",
+                    # Each worker's heartbeat touches a file between requests: in memory,
+                    # not on a disk where the touch can wait for the journal.
+                    "worker_tmp_dir": _memory_dir(),
                 }
             ).run()
         finally:
