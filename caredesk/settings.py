@@ -127,7 +127,6 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["ENGINE"] = "caredesk.core.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if os.environ.get("CAREDESK_TESTING") else 600
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue behind BEGIN IMMEDIATE instead of failing on a lock upgrade.
