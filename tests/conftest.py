@@ -36,11 +36,13 @@ def _tasks_run_at_once() -> Any:
 @pytest.fixture(autouse=True)
 def _fresh_model_cache() -> None:
     # Each test's database starts empty: no service model read by an earlier test may linger.
+    from caredesk.api.outgoing import forget_subscriptions
     from caredesk.phone.services import forget_phone_config
     from caredesk.servicemodel.cache import invalidate
 
     invalidate()
     forget_phone_config()
+    forget_subscriptions()
 
 
 @pytest.fixture

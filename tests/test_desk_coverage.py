@@ -4,7 +4,7 @@ the ticket, with a fixed number of queries whatever the number of agents."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,10 +13,15 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from caredesk.desk.coverage import coverage_at
 from caredesk.people import services as people
+from caredesk.people.coverage import Suggestion, who_should_take, who_should_take_each
 from caredesk.people.models import PresenceChange, User
 from caredesk.people.presence import presence_of, set_presence
+from caredesk.people.shifts import add_shift
+from caredesk.servicemodel.cache import invalidate
 from caredesk.servicemodel.choices import Channel
+from caredesk.servicemodel.models import Team
 from caredesk.tickets import services
 
 ET = ZoneInfo("America/New_York")
@@ -157,6 +162,90 @@ def test_the_panel_costs_the_same_queries_for_one_agent_or_many(
     page = client.get(path).content.decode()
     assert "representative 7" in page and "emergency 6" in page
     assert _queries(client, path) == few
+
+
+def _extra_teams(n: int) -> None:
+    """`n` more teams, each with an available and a busy member, one of them on a shift."""
+    calendar = Team.objects.get(key="customer-care").calendar
+    for i in range(n):
+        key = f"extra-{i}"
+        Team.objects.create(key=key, name=f"Extra {i}", role="representative", calendar=calendar)
+        for status in ("available", "busy"):
+            agent = people.add_user(
+                f"{key}-{status}@caredesk.test", role="representative", team=key, name=key
+            )
+            set_presence(agent, status, actor=agent)
+        add_shift(agent, actor=None, source="cli", weekly="mon-fri 08:00-18:00")
+    invalidate()
+
+
+@pytest.mark.parametrize("at", [TUESDAY_10, TUESDAY_02])
+def test_the_panels_data_costs_the_same_queries_for_four_teams_or_ten(
+    rep: User, engineer: User, emergency: User, at: datetime
+) -> None:
+    set_presence(rep, "available", actor=rep)
+    set_presence(emergency, "busy", actor=emergency)
+    coverage_at(at)  # warm the service model's cache
+    teams = list(Team.objects.all())
+    with CaptureQueriesContext(connection) as four:
+        coverage_at(at, teams)
+    _extra_teams(6)
+    teams = list(Team.objects.all())
+    coverage_at(at, teams)
+    with CaptureQueriesContext(connection) as ten:
+        shown = coverage_at(at, teams)
+    assert len(shown.teams) == 10
+    assert len(ten.captured_queries) == len(four.captured_queries) == 5
+
+
+def _same(a: Suggestion, b: Suggestion) -> bool:
+    return (a.team, [x.pk for x in a.agents], a.overflow, a.reason) == (
+        b.team,
+        [x.pk for x in b.agents],
+        b.overflow,
+        b.reason,
+    )
+
+
+@pytest.mark.parametrize("at", [TUESDAY_10, TUESDAY_02])
+@pytest.mark.parametrize("rep_status", ["available", "busy", "away"])
+def test_all_teams_at_once_say_what_each_team_asked_alone_says(
+    rep: User,
+    rep2: User,
+    engineer: User,
+    coordinator: User,
+    emergency: User,
+    alice: User,
+    at: datetime,
+    rep_status: str,
+) -> None:
+    set_presence(rep, rep_status, actor=rep)
+    set_presence(rep2, "busy", actor=rep2)
+    set_presence(engineer, "available", actor=engineer)
+    set_presence(emergency, "available", actor=emergency)
+    night = people.add_user("night@caredesk.test", role="emergency", name="Night Owl")
+    set_presence(night, "available", actor=night)
+    add_shift(night, actor=None, source="cli", weekly="mon-fri 22:00-07:00")
+    with time_machine.travel(TUESDAY_10 - timedelta(days=1), tick=False):
+        services.assign(
+            services.open_case(actor=rep, subject="Busy work", channel="api", requester=alice),
+            actor=rep,
+            agent=emergency,
+        )
+    _extra_teams(1)
+    keys = list(Team.objects.values_list("key", flat=True))
+    each = who_should_take_each(keys, at=at)
+    assert list(each) == keys
+    for key in keys:
+        assert _same(each[key], who_should_take(key, at=at)), key
+    if at == TUESDAY_02:
+        assert each["customer-care"].team == "emergency-care"
+        assert [a.pk for a in each["customer-care"].agents] == [night.pk, emergency.pk]
+    elif rep_status == "available":
+        assert [a.pk for a in each["customer-care"].agents] == [rep.pk, rep2.pk]
+    else:  # nobody of the team available: Emergency Care's present member on duty
+        assert each["customer-care"].overflow
+        assert [a.pk for a in each["customer-care"].agents] == [emergency.pk]
 
 
 # --- the assign form's suggestion ---------------------------------------------------------

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from huey.contrib.djhuey import HUEY
 
+from caredesk.api import outgoing
 from caredesk.api.models import Webhook, WebhookDelivery
 from caredesk.core.models import AuditEntry
 from caredesk.people.models import User
@@ -352,6 +354,61 @@ def test_a_deleted_webhook_gets_no_more_retries(
     HUEY.storage.flush_schedule()
     HUEY.execute(task, timestamp=task.eta)
     assert len(receiver.requests) == 1 and HUEY.scheduled() == []
+
+
+# --- the per-process subscriptions -------------------------------------------------------
+
+
+def test_a_new_webhook_receives_the_very_next_event_and_a_deleted_one_nothing_more(
+    manager: User, rep: User, api: Any, receiver: Receiver, commit: Callable[[], Any]
+) -> None:
+    with commit():  # read "no webhooks" into this process's cache
+        case = services.open_case(actor=rep, subject="Reports empty", channel="api")
+    hook = _subscribe(manager, api, receiver.url, ["ticket.replied"])
+    with commit():  # no waiting for the cache to expire
+        services.reply(case, actor=rep, body="Looking.")
+    assert receiver.events() == ["ticket.replied"]
+
+    api(manager).client.delete(
+        f"/api/v1/webhooks/{hook['id']}", headers={"Authorization": f"Bearer {api(manager).token}"}
+    )
+    with commit():
+        services.reply(case, actor=rep, body="Still looking.")
+    assert WebhookDelivery.objects.count() == 1 and len(receiver.requests) == 1
+
+
+def test_a_webhook_deleted_by_another_process_gets_no_delivery_queued(
+    manager: User, rep: User, api: Any, receiver: Receiver, commit: Callable[[], Any]
+) -> None:
+    hook = _subscribe(manager, api, receiver.url, ["ticket.opened", "ticket.replied"])
+    with commit():  # this process now holds the webhook for a couple of seconds
+        case = services.open_case(actor=rep, subject="Reports empty", channel="api")
+    # Another process deletes it: no signal, no forget() reaches this one.
+    Webhook.objects.filter(pk=hook["id"]).update(deleted_at=TUESDAY_10)
+    with commit():
+        services.reply(case, actor=rep, body="Looking.")
+    assert WebhookDelivery.objects.count() == 1 and receiver.events() == ["ticket.opened"]
+
+
+def test_a_ticket_change_without_webhooks_no_longer_asks_for_them(
+    rep: User, commit: Callable[[], Any]
+) -> None:
+    with commit():
+        case = services.open_case(actor=rep, subject="Reports empty", channel="api")
+        services.reply(case, actor=rep, body="First answer: the clock stops, caches warm.")
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx, commit():
+            services.reply(case, actor=rep, body="Looking.")
+        return [q["sql"] for q in ctx.captured_queries]
+
+    outgoing.forget_subscriptions()  # as every change did before: read the webhooks
+    cold = statements()
+    warm = statements()
+    table = Webhook._meta.db_table
+    assert len(warm) == len(cold) - 1
+    assert [q for q in cold if table in q and "api_webhookdelivery" not in q]
+    assert not [q for q in warm if table in q]
 
 
 @pytest.mark.parametrize(

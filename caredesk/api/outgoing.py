@@ -13,16 +13,18 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 
 from caredesk.api.models import EVENT_TYPES, Webhook, WebhookAttempt, WebhookDelivery
 from caredesk.core import webhooks
 from caredesk.core.clock import now
 from caredesk.core.errors import Forbidden, InvalidInput, NotFound
+from caredesk.core.ttl import Kept
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Role
 
@@ -98,6 +100,7 @@ def delete_webhook(webhook: Webhook, *, actor: User) -> Webhook:
     require_manager(actor)
     with transaction.atomic():
         Webhook.objects.filter(pk=webhook.pk, deleted_at=None).update(deleted_at=now())
+        _subscriptions.forget_after_commit()  # an update sends no signal
     webhook.refresh_from_db()
     return webhook
 
@@ -112,17 +115,32 @@ def webhook_event(kind: str, data: dict[str, Any]) -> str | None:
     return TICKET_KINDS.get(kind)
 
 
-def _subscribed(kind: str) -> list[Webhook]:
-    # Most instances have no webhook: a plain statement says so for a fraction of what the
-    # ORM's query costs, on every change of every ticket.
-    with connection.cursor() as cursor:
-        cursor.execute(_ANY_ACTIVE)
-        if cursor.fetchone() is None:
-            return []
-    return [hook for hook in active() if kind in hook.events]
+@dataclass(frozen=True)
+class Subscription:
+    webhook_id: int
+    events: frozenset[str]
 
 
-_ANY_ACTIVE = f"SELECT 1 FROM {Webhook._meta.db_table} WHERE deleted_at IS NULL LIMIT 1"  # noqa: S608 -- our table name
+def _read_subscriptions() -> tuple[Subscription, ...]:
+    return tuple(
+        Subscription(pk, frozenset(events)) for pk, events in active().values_list("pk", "events")
+    )
+
+
+# Every committed ticket event asks, and most instances have no webhook: the active ones are
+# read at most every SUBSCRIPTIONS_TTL seconds per process. A change in this process is seen
+# at once (saves by the signal, the deletion's queryset update by hand); other
+# processes see it within the TTL, and a delivery queued for a webhook deleted meanwhile is
+# not sent (`attempt` reads the webhook again).
+SUBSCRIPTIONS_TTL = 2.0
+_subscriptions = Kept(_read_subscriptions, ttl=SUBSCRIPTIONS_TTL)
+_subscriptions.forget_on_save(Webhook)
+forget_subscriptions = _subscriptions.forget
+
+
+def _subscribed(kind: str) -> list[int]:
+    """The ids of the active webhooks subscribed to `kind`."""
+    return [s.webhook_id for s in _subscriptions.get() if kind in s.events]
 
 
 def ticket_event(event_id: int, kind: str) -> None:
@@ -177,12 +195,17 @@ def incident_event(update_id: int) -> None:
     )
 
 
-def _queue(hooks: list[Webhook], kind: str, payload: dict[str, Any]) -> None:
+def _queue(hooks: list[int], kind: str, payload: dict[str, Any]) -> None:
     from caredesk.api import tasks
 
+    # Read again: another process may have deleted one within the subscriptions' TTL (only
+    # when some webhook is subscribed, so this costs nothing on an instance without them).
+    hooks = list(active().filter(pk__in=hooks).order_by("pk").values_list("pk", flat=True))
     at = now()
     for hook in hooks:
-        delivery = WebhookDelivery.objects.create(webhook=hook, event=kind, body="", created_at=at)
+        delivery = WebhookDelivery.objects.create(
+            webhook_id=hook, event=kind, body="", created_at=at
+        )
         body = {"id": delivery.pk, **payload}
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             body=json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":"))

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
-from caredesk.people.coverage import coming_on, who_should_take
+from caredesk.people.coverage import coming_on, who_should_take_each
 from caredesk.people.models import Presence, PresenceStatus, User
 from caredesk.people.presence import presence_of, set_presence
 from caredesk.people.shifts import clock_label, rota_of, service_zone
@@ -59,14 +59,16 @@ class Coverage:
 
 
 def coverage_at(at: datetime, teams: list[Team] | None = None) -> Coverage:
-    """Who takes each team's work at `at`, until when, and who comes on next; two queries per
-    team (there are few), one for every shown agent's presence, and two for the shifts to
-    come, whatever the number of agents. `teams`: every team, when the caller has them."""
+    """Who takes each team's work at `at`, until when, and who comes on next: two queries for
+    every team's agents on duty and their shifts, one for every shown agent's presence, and
+    two for the shifts to come, whatever the number of teams and agents. `teams`: every
+    team, when the caller has them."""
     zone = service_zone()
     teams = list(Team.objects.all()) if teams is None else teams
     upcoming = coming_on(at=at)
     names = {t.key: t.name for t in teams}
-    suggestions = [(t, who_should_take(t.key, at=at)) for t in teams]
+    each = who_should_take_each([t.key for t in teams], at=at)
+    suggestions = [(t, each[t.key]) for t in teams]
     ids = {a.pk for _, s in suggestions for a in s.agents}
     status = dict(Presence.objects.filter(agent_id__in=ids).values_list("agent_id", "status"))
     labels = dict(PresenceStatus.choices)

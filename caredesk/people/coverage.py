@@ -131,33 +131,30 @@ def _by_presence(teams: tuple[str, ...], at: datetime) -> list[User]:
     return _on_rota(_present(teams), at, found=found)
 
 
-def who_should_take(team: str, *, at: datetime, by_workload: bool = True) -> Suggestion:
-    """The on-duty agents who should take `team`'s next ticket: available before busy, then
-    those with the fewest open assigned tickets; an agent with shifts only inside one.
-    Outside staffed hours Emergency Care; in staffed hours Emergency Care too when no member
-    of the team is available. `by_workload=False` leaves out the open tickets (ties go by
-    id): the same team and agents at a cost that does not grow with the tickets, for the
-    phone, which routes every call by it."""
+def _teams(cover: str) -> tuple[str, ...]:
+    """The teams whose present agents may take work that `cover` covers."""
+    return (cover,) if cover == EMERGENCY_TEAM else (cover, EMERGENCY_TEAM)
+
+
+def _by_workload(teams: tuple[str, ...], at: datetime) -> list[User]:
+    """The teams' present agents on their rota, available before busy, then by their open
+    assigned tickets, then by id: two queries, the ranked agents and their shifts."""
     from caredesk.tickets.states import ACTIVE
 
-    cover = covering_team(team, at=at)
-    teams = (cover,) if cover == EMERGENCY_TEAM else (cover, EMERGENCY_TEAM)
-    if by_workload:
-        # Two queries: both teams' present agents ranked, and their shifts; the choice
-        # between the teams is made below.
-        present = _present(teams)
-        ranked = _on_rota(
-            present,
-            at,
-            ranked=present.annotate(
-                open_tickets=Count(
-                    "assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE)
-                ),
-                busy=_busy(),
-            ).order_by("busy", "open_tickets", "id"),
-        )
-    else:
-        ranked = _by_presence(teams, at)
+    present = _present(teams)
+    return _on_rota(
+        present,
+        at,
+        ranked=present.annotate(
+            open_tickets=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=ACTIVE)),
+            busy=_busy(),
+        ).order_by("busy", "open_tickets", "id"),
+    )
+
+
+def _choose(team: str, cover: str, ranked: list[User]) -> Suggestion:
+    """The rule: who of `ranked` (best first, of the covering team and Emergency Care) takes
+    `team`'s next ticket when `cover` covers it."""
     own = [a for a in ranked if a.team_id == cover]
     if cover == EMERGENCY_TEAM and cover != team:
         return Suggestion(cover, own, False, "Outside staffed hours: Emergency Care covers.")
@@ -177,6 +174,34 @@ def who_should_take(team: str, *, at: datetime, by_workload: bool = True) -> Sug
         False,
         "Nobody is available; the busy members take it next." if own else "Nobody is on duty.",
     )
+
+
+def who_should_take(team: str, *, at: datetime, by_workload: bool = True) -> Suggestion:
+    """The on-duty agents who should take `team`'s next ticket: available before busy, then
+    those with the fewest open assigned tickets; an agent with shifts only inside one.
+    Outside staffed hours Emergency Care; in staffed hours Emergency Care too when no member
+    of the team is available. `by_workload=False` leaves out the open tickets (ties go by
+    id): the same team and agents at a cost that does not grow with the tickets, for the
+    phone, which routes every call by it."""
+    cover = covering_team(team, at=at)
+    teams = _teams(cover)
+    ranked = _by_workload(teams, at) if by_workload else _by_presence(teams, at)
+    return _choose(team, cover, ranked)
+
+
+def who_should_take_each(teams: Iterable[str], *, at: datetime) -> dict[str, Suggestion]:
+    """`who_should_take` for each of `teams` (by workload): two queries in all, whatever the
+    number of teams, as every team's candidates are ranked in one list and an agent's rank
+    does not depend on which team asks."""
+    covers = {team: covering_team(team, at=at) for team in teams}
+    if not covers:
+        return {}
+    involved = sorted({t for cover in covers.values() for t in _teams(cover)})
+    ranked = _by_workload(tuple(involved), at)
+    return {
+        team: _choose(team, cover, [a for a in ranked if a.team_id in _teams(cover)])
+        for team, cover in covers.items()
+    }
 
 
 @dataclass(frozen=True)

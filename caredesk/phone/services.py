@@ -8,17 +8,16 @@ so the stored call ends the same whatever the order.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.db.models.signals import post_delete, post_save
 
 from caredesk.core.clock import now
 from caredesk.core.errors import Conflict, Forbidden, InvalidInput
 from caredesk.core.prepared import Prepared
+from caredesk.core.ttl import Kept
 from caredesk.people.models import User
 from caredesk.phone import store
 from caredesk.phone.cti import CtiEvent, outcome_for, to_e164
@@ -107,33 +106,26 @@ class PhoneConfig:
     blocked: frozenset[str]
 
 
-_config: tuple[float, PhoneConfig] | None = None
+def _read_phone_config() -> PhoneConfig:
+    return PhoneConfig(
+        targets={t.team_id: t for t in DialTarget.objects.all()},
+        blocked=frozenset(BlockedNumber.objects.values_list("number", flat=True)),
+    )
+
+
 CONFIG_TTL = 5.0
+# Every newCall asks; admins change dial targets and blocked numbers rarely.
+_config = Kept(_read_phone_config, ttl=CONFIG_TTL)
+_config.forget_on_save(DialTarget, BlockedNumber)
 
 
 def phone_config() -> PhoneConfig:
-    """Dial targets and blocked numbers, read at most every few seconds per process (every
-    newCall asks; admins change them rarely, and a save in this process is seen at once)."""
-    global _config
-    if _config is None or time.monotonic() - _config[0] > CONFIG_TTL:
-        fresh = PhoneConfig(
-            targets={t.team_id: t for t in DialTarget.objects.all()},
-            blocked=frozenset(BlockedNumber.objects.values_list("number", flat=True)),
-        )
-        _config = (time.monotonic(), fresh)
-    return _config[1]
+    """Dial targets and blocked numbers, read at most every few seconds per process (a save
+    in this process is seen at once)."""
+    return _config.get()
 
 
-def forget_phone_config(**_: object) -> None:
-    global _config
-    _config = None
-
-
-for _model in (DialTarget, BlockedNumber):
-    post_save.connect(forget_phone_config, sender=_model, dispatch_uid=f"phone-{_model.__name__}")
-    post_delete.connect(
-        forget_phone_config, sender=_model, dispatch_uid=f"phone-del-{_model.__name__}"
-    )
+forget_phone_config = _config.forget
 
 
 def _dial_reply(call: Call) -> dict[str, object]:
