@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 
 from caredesk.core.clock import now
 from caredesk.core.errors import DomainError
+from caredesk.core.prepared import insert
 from caredesk.mail import ids
 from caredesk.mail.ccs import ticket_ccs
 from caredesk.mail.headers import address, header_value, mailbox
@@ -120,7 +121,7 @@ def _queue(
         "url": f"{settings.BASE_URL}/requests/{ticket.number}/",
     }
     subject, text, html = _render(name, context)
-    mail = OutboundMail.objects.create(
+    mail = OutboundMail(
         ticket=ticket,
         reply=message,
         kind=kind,
@@ -138,6 +139,7 @@ def _queue(
         next_attempt_at=at,
         created_at=at,
     )
+    insert(mail)
     transaction.on_commit(wake_sender)
     return mail
 

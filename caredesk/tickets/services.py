@@ -241,12 +241,19 @@ def open_case(
 # --- conversation ----------------------------------------------------------------------
 
 
-def _attach(message: Message, files: Iterable[UploadedFile]) -> None:
+def _uploads(files: Iterable[UploadedFile]) -> list[UploadedFile]:
+    """The files to attach, refused before anything is written."""
     from django.conf import settings
 
-    for upload in files:
+    uploads = list(files)
+    for upload in uploads:
         if upload.size is None or upload.size > settings.MAX_ATTACHMENT_BYTES:
             raise InvalidInput(f"The attachment {upload.name!r} is too large.", field="attachments")
+    return uploads
+
+
+def _attach(message: Message, uploads: list[UploadedFile]) -> None:
+    for upload in uploads:
         name = safe_filename(upload.name or "attachment")
         # Stored under the cleaned name too: the sender's name may climb folders ("..\\").
         upload.name = name
@@ -255,7 +262,7 @@ def _attach(message: Message, files: Iterable[UploadedFile]) -> None:
             file=upload,
             filename=name,
             content_type=upload.content_type or "application/octet-stream",
-            size=upload.size,
+            size=upload.size or 0,  # checked by _uploads
         )
 
 
@@ -287,7 +294,8 @@ def reply(
     channel = _choice(channel, Channel, "channel")
     if ticket.status == Status.CLOSED:
         raise Conflict(f"{ticket.number} is closed; open a new request instead.", field="status")
-    message = Message.objects.create(
+    uploads = _uploads(attachments)
+    message = Message(
         ticket=ticket,
         kind=Message.Kind.REPLY,
         author=actor,
@@ -295,7 +303,8 @@ def reply(
         body=body,
         created_at=at,
     )
-    _attach(message, attachments)
+    insert(message)
+    _attach(message, uploads)
     record(ticket, "ticket.replied", actor=actor, at=at, message=message.pk, channel=channel)
     clocks.public_reply(ticket, actor=actor, at=at)
     # An agent's reply goes to the customer by email; the mail app holds that rule.
@@ -325,7 +334,8 @@ def add_note(
     _require_agent(actor, "write internal notes")
     at = at or now()
     body = _clean_text(body, "body", required=True)
-    message = Message.objects.create(
+    uploads = _uploads(attachments)
+    message = Message(
         ticket=ticket,
         kind=Message.Kind.NOTE,
         author=actor,
@@ -333,7 +343,8 @@ def add_note(
         body=body,
         created_at=at,
     )
-    _attach(message, attachments)
+    insert(message)
+    _attach(message, uploads)
     record(ticket, "ticket.noted", actor=actor, at=at, message=message.pk)
     _touch(ticket, at)
     return message
