@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from mail_helpers import eml
+from mail_helpers import corpus_file, eml
 from mail_servers import CaptureServer
 from test_mail_outbound import smtp  # noqa: F401 -- the loopback SMTP capture fixture
 
@@ -79,6 +79,26 @@ def test_someone_who_answered_with_an_auto_reply_is_no_longer_copied(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert ingest(out_of_office, source="smtp").status == "stored"
+
+    _reply(ticket, rep, django_capture_on_commit_callbacks, body="One more thing.")
+
+    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+
+
+def test_an_address_our_reply_bounced_from_is_no_longer_copied(
+    smtp: CaptureServer,  # noqa: F811
+    rep: User,
+    alice: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ticket = _case_from_alice(alice, django_capture_on_commit_callbacks)
+    _reply(ticket, rep, django_capture_on_commit_callbacks)
+    # The mail system of partner.test answers for dave: no such user (RFC 3464).
+    dsn = corpus_file("070-bounce-postfix.eml").replace(b"gone@acme.test", b"dave@partner.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        bounced = ingest(dsn, source="smtp", envelope_from="")
+    assert bounced.status == "ignored"
+    assert InboundEmail.objects.get(pk=bounced.inbound_id).bounce_recipient == "dave@partner.test"
 
     _reply(ticket, rep, django_capture_on_commit_callbacks, body="One more thing.")
 

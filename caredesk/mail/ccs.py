@@ -5,7 +5,7 @@ case it was escalated from), as intake stored them, lower-cased and validated. L
 the requester (they are the To), our own addresses (teams, the sender, our mail domains,
 the address the message was delivered to), agents, and robots — a mail system's or
 no-reply address, or anyone who has sent us a bounce or an automatic reply, since copying
-them would start a mail loop.
+them would start a mail loop — and an address our mail bounced from.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db.models import Q
 
 from caredesk.core.errors import InvalidInput
 from caredesk.mail.classify import DAEMON, NO_REPLY
@@ -66,12 +67,17 @@ def ticket_ccs(ticket: Ticket) -> list[str]:
                 found[value] = None
     if not found:
         return []
+    # Robots that wrote to us, and addresses our mail to them bounced from.
     robots = InboundEmail.objects.filter(
-        from_address__in=list(found),
-        kind__in=[InboundEmail.Kind.AUTO_REPLY, InboundEmail.Kind.BOUNCE],
-    ).values_list("from_address", flat=True)
+        Q(
+            from_address__in=list(found),
+            kind__in=[InboundEmail.Kind.AUTO_REPLY, InboundEmail.Kind.BOUNCE],
+        )
+        | Q(bounce_recipient__in=list(found), kind=InboundEmail.Kind.BOUNCE)
+    ).values_list("from_address", "bounce_recipient")
     agents = User.objects.filter(email__in=list(found)).exclude(role=Role.CUSTOMER)
-    left_out = set(robots) | {e.lower() for e in agents.values_list("email", flat=True)}
+    left_out = {a.lower() for pair in robots for a in pair if a}
+    left_out |= {e.lower() for e in agents.values_list("email", flat=True)}
     ccs = []
     for value in found:
         if value in left_out:
