@@ -38,7 +38,8 @@ KNOWN: dict[str, tuple[list[str], list[str], bool]] = {
     "mail_parse.py": (["--smoke"], [], True),
     "mail_smtp.py": (["--smoke"], [], True),
 }
-NOT_BENCHMARKS = {"run.py", "common.py"}
+# instructions.py counts with callgrind (minutes a run): a tool run by hand, not a benchmark.
+NOT_BENCHMARKS = {"run.py", "common.py", "instructions.py"}
 
 
 def scripts() -> list[str]:
