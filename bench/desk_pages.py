@@ -74,6 +74,7 @@ def _surge() -> None:
     from caredesk.tickets import services
 
     rep = User.objects.filter(role="representative").order_by("id").first()
+    assert rep is not None, "the demo data has representatives"
     for i in range(3):
         services.open_case(
             actor=rep, subject=f"Bench: NA4 dialer down ({i})", channel=Channel.PHONE
