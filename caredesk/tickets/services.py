@@ -190,7 +190,7 @@ def open_case(
     if case_type is None:
         raise NotFound("The service model has no Customer Care ticket type; load a model first.")
     env = _environment(environment)
-    if assignee is not None and not may_work(assignee, Ticket(team_id=case_type.team_id)):
+    if assignee is not None and not may_work_for(assignee, case_type.team_id):
         assignee = None  # who may not work the case leaves it in the team's queue
     # Every refusal comes before the writes, so a caller's transaction stays usable and the
     # writes need no savepoint of their own (two statements fewer on the busiest write);
@@ -441,12 +441,15 @@ def reopen(ticket: Ticket, *, actor: User, at: datetime | None = None) -> Ticket
 
 def may_work(agent: User, ticket: Ticket) -> bool:
     """An agent of the owning team, or an Emergency Care member (who covers every team)."""
+    return may_work_for(agent, ticket.team_id)
+
+
+def may_work_for(agent: User, team_id: str) -> bool:
+    """`may_work` for a ticket of this team, before the ticket exists."""
     if not agent.is_active or not agent.is_agent:
         return False
     return (
-        agent.team_id == ticket.team_id
-        or agent.team_id == EMERGENCY_TEAM
-        or agent.role == Role.EMERGENCY
+        agent.team_id == team_id or agent.team_id == EMERGENCY_TEAM or agent.role == Role.EMERGENCY
     )
 
 
