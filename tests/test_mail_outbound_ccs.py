@@ -13,6 +13,7 @@ from test_mail_outbound import smtp  # noqa: F401 -- the loopback SMTP capture f
 
 from caredesk.mail.intake import ingest
 from caredesk.mail.models import InboundEmail, OutboundMail
+from caredesk.people import services as people
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Channel
 from caredesk.tickets import services
@@ -59,6 +60,29 @@ def test_an_agent_reply_goes_to_the_requester_with_the_people_she_copied(
     assert reply.message["Cc"] == "carol@acme.test, dave@partner.test"
     assert sorted(reply.rcpt_tos) == ["alice@acme.test", "carol@acme.test", "dave@partner.test"]
     assert OutboundMail.objects.get(kind="reply").cc == ["carol@acme.test", "dave@partner.test"]
+
+
+def test_a_copied_contact_we_know_is_addressed_by_name(
+    smtp: CaptureServer,  # noqa: F811
+    rep: User,
+    alice: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people.add_user("carol@acme.test", role="customer", org="acme", name="Carol Núñez")
+    ticket = _case_from_alice(alice, django_capture_on_commit_callbacks)
+    _reply(ticket, rep, django_capture_on_commit_callbacks)
+
+    reply = smtp.messages[-1]
+    # Encoded on the wire (RFC 2047), read back as the name the contact has with us.
+    assert str(reply.message["Cc"]) == "Carol Núñez <carol@acme.test>, dave@partner.test"
+    head = reply.raw.split(b"\r\n\r\n")[0].decode("ascii")
+    assert "Cc: =?utf-8?" in head
+    # The desk shows the name as it reads, not as the wire encodes it.
+    desk = Client()
+    desk.force_login(rep)
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "<dd>Carol Núñez &lt;carol@acme.test&gt;, dave@partner.test" in page
+    assert sorted(reply.rcpt_tos) == ["alice@acme.test", "carol@acme.test", "dave@partner.test"]
 
 
 def test_someone_who_answered_with_an_auto_reply_is_no_longer_copied(

@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from caredesk.core.errors import InvalidInput
 from caredesk.mail.classify import DAEMON, NO_REPLY
-from caredesk.mail.headers import address
+from caredesk.mail.headers import address, mailbox
 from caredesk.mail.models import InboundEmail
 from caredesk.mail.parse import clean_address
 from caredesk.people.models import User
@@ -75,15 +75,23 @@ def ticket_ccs(ticket: Ticket) -> list[str]:
         )
         | Q(bounce_recipient__in=list(found), kind=InboundEmail.Kind.BOUNCE)
     ).values_list("from_address", "bounce_recipient")
-    agents = User.objects.filter(email__in=list(found)).exclude(role=Role.CUSTOMER)
     left_out = {a.lower() for pair in robots for a in pair if a}
-    left_out |= {e.lower() for e in agents.values_list("email", flat=True)}
+    # Known people are copied by name, as the requester is; agents are not copied at all.
+    names = {}
+    for email, name, role in User.objects.filter(email__in=list(found)).values_list(
+        "email", "name", "role"
+    ):
+        if role == Role.CUSTOMER:
+            names[email.lower()] = name
+        else:
+            left_out.add(email.lower())
     ccs = []
     for value in found:
         if value in left_out:
             continue
         try:
-            ccs.append(address(value, "cc"))
+            name = names.get(value, "")
+            ccs.append(mailbox(name, value, "cc") if name else address(value, "cc"))
         except InvalidInput:  # stored before a stricter check: never put it in a header
             log.warning("ticket %s: CC %r is not an address we send to", ticket.number, value)
     return ccs[:MAX_CCS]

@@ -8,7 +8,7 @@ and a value with a line break or any other control character is refused with a c
 from __future__ import annotations
 
 import re
-from email.utils import formataddr
+from email.headerregistry import Address
 
 from caredesk.core.errors import InvalidInput
 
@@ -45,8 +45,9 @@ def address(value: str, field: str) -> str:
 
 
 def mailbox(name: str, email: str, field: str) -> str:
-    """ "Name <address>" with the name encoded (RFC 2047) as needed, both parts checked."""
-    return formataddr((header_value(name, field), address(email, field)))
+    """ "Name <address>", both parts checked, the name quoted as needed and left readable:
+    the desk shows it as it is, and Django encodes it (RFC 2047) when the mail is sent."""
+    return str(Address(display_name=header_value(name, field), addr_spec=address(email, field)))
 
 
 def domain_of(email: str) -> str:
