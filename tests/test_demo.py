@@ -102,6 +102,11 @@ def test_demo_fills_an_empty_database(clock):
     assert roles == {
         "admin", "manager", "representative", "engineer", "coordinator", "emergency", "customer",
     }  # fmt: skip
+    # Whoever answers the phone has an extension a PBX can name when the call is answered.
+    answering = User.objects.filter(role__in=["representative", "emergency"])
+    extensions = sorted(answering.values_list("extension", flat=True))
+    assert extensions == ["201", "202", "203", "204", "205", "206", "301", "302"]
+    assert not User.objects.exclude(pk__in=answering).exclude(extension="").exists()
 
     # The sign-in details work.
     assert "caredesk-demo" in output

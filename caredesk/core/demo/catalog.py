@@ -67,6 +67,8 @@ STAFF = (
     ("emergency", "emergency-care", "Rick Alvarez"),
     ("emergency", "emergency-care", "Jess Morgan"),
 )
+# The first phone extension of each role that answers calls: 201, 202, … and 301, 302.
+EXTENSIONS = {"representative": 201, "emergency": 301}
 
 
 @dataclass(frozen=True)

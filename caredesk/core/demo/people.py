@@ -51,11 +51,14 @@ def _user(
     team: str | None = None,
     org: str | None = None,
     phone: str = "",
+    extension: str = "",
 ) -> User:
     # Reuse an account made earlier (say by `caredesk user add`): the demo only adds.
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = people.add_user(email, role=role, team=team, org=org, name=name, phone=phone)
+        user = people.add_user(
+            email, role=role, team=team, org=org, name=name, phone=phone, extension=extension
+        )
         # One hash for everyone: argon2 takes a tenth of a second per password.
         User.objects.filter(pk=user.pk).update(password=password_hash)
     return user
@@ -68,7 +71,10 @@ def make_cast(rng: random.Random, *, contacts_per_org: int) -> Cast:
     domain = staff_domain()
     for role, team, name in catalog.STAFF:
         email = f"{role}@{domain}" if role in ("admin", "manager") else _email(name, domain)
-        user = _user(email, password_hash, role=role, team=team, name=name)
+        # Whoever answers the phone has an extension the PBX can name in `answeringNumber`.
+        first = catalog.EXTENSIONS.get(role)
+        extension = str(first + len(cast.staff.get(role, []))) if first else ""
+        user = _user(email, password_hash, role=role, team=team, name=name, extension=extension)
         cast.staff.setdefault(role, []).append(user)
     known_envs = set(Environment.objects.values_list("key", flat=True))
     used: set[str] = set()
