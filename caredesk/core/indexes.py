@@ -4,6 +4,7 @@ rebuild the whole table, and on PostgreSQL a text key's `_like` copy goes with i
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,15 +39,10 @@ def drop_covered(app: str, covered: Sequence[tuple[str, str]]) -> tuple[Step, St
             if _single_column_indexes(schema_editor, model._meta.db_table, column):
                 continue
             current = next(f for f in model._meta.concrete_fields if f.column == column)
-            if current.is_relation:
-                schema_editor.execute(schema_editor._create_index_sql(model, fields=[current]))
-                continue
-            # A text field: the index a db_index field gets, with PostgreSQL's pattern-ops
-            # copy.
-            field = current.clone()
+            # The indexes a db_index field gets, PostgreSQL's pattern-ops copy for a text
+            # key included (a foreign key to a text primary key has one too).
+            field = copy.copy(current)
             field.db_index = True
-            field.set_attributes_from_name(current.name)
-            field.model = model
             for sql in schema_editor._field_indexes_sql(model, field):
                 schema_editor.execute(sql)
 
