@@ -72,8 +72,8 @@ def make_cast(rng: random.Random, *, contacts_per_org: int) -> Cast:
     for role, team, name in catalog.STAFF:
         email = f"{role}@{domain}" if role in ("admin", "manager") else _email(name, domain)
         # Whoever answers the phone has an extension the PBX can name in `answeringNumber`.
-        first = catalog.EXTENSIONS.get(role)
-        extension = str(first + len(cast.staff.get(role, []))) if first else ""
+        lowest = catalog.EXTENSIONS.get(role)
+        extension = str(lowest + len(cast.staff.get(role, []))) if lowest else ""
         user = _user(email, password_hash, role=role, team=team, name=name, extension=extension)
         cast.staff.setdefault(role, []).append(user)
     known_envs = set(Environment.objects.values_list("key", flat=True))
