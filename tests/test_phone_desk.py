@@ -106,3 +106,28 @@ def test_the_wallboard_shows_waiting_callers_and_todays_figures(
 def test_customers_see_no_phone_pages(alice: User) -> None:
     for url in ("/desk/phone/", "/desk/phone/popup/"):
         assert desk(alice).get(url).status_code == 404
+
+
+def test_an_agent_dismisses_a_call_from_the_pop_up(line: Pbx, rep: User, alice: User) -> None:
+    with time_machine.travel(TUESDAY_10, tick=False) as clock:
+        line.send("newCall", "d-1", direction="in", from_="+12125550142")
+        line.send("answer", "d-1", answeringNumber="201")
+        clock.shift(30)
+        line.send("hangup", "d-1", cause="normalClearing")
+        agent = desk(rep)
+        page = agent.get("/desk/phone/popup/").content.decode()
+        assert "Call ended" in page and 'aria-label="Dismiss the call from +12125550142"' in page
+
+        swapped = agent.post("/desk/phone/calls/d-1/dismiss", headers={"HX-Request": "true"})
+        assert swapped.status_code == 200 and "call-card" not in swapped.content.decode()
+        # It stays dismissed for this agent's next polls; the call itself is unchanged.
+        assert "call-card" not in agent.get("/desk/phone/popup/").content.decode()
+        assert Call.objects.get(call_id="d-1").outcome == "answered"
+        # Without htmx the form goes back to the queue.
+        plain = agent.post("/desk/phone/calls/d-1/dismiss")
+        assert plain.status_code == 302 and plain["Location"] == "/desk/"
+        assert agent.post("/desk/phone/calls/nope/dismiss").status_code == 404
+        # A new call pops up as before.
+        line.send("newCall", "d-2", direction="in", from_="+12125550142")
+        line.send("answer", "d-2", answeringNumber="201")
+        assert "call-card" in agent.get("/desk/phone/popup/").content.decode()

@@ -9,13 +9,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from caredesk.core.errors import DomainError, InvalidInput
 from caredesk.desk.forms import BulkForm, active_agents
 from caredesk.people.models import User
-from caredesk.portal.web import page, user_of
+from caredesk.portal.web import back_to, page, user_of
 from caredesk.tickets import services
 from caredesk.tickets.access import visible_tickets
 from caredesk.tickets.models import Ticket
@@ -72,9 +71,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     agents = active_agents(user)
     form = BulkForm(request.POST, agents=agents)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("desk:queue")
+    back = back_to(request, fallback=reverse("desk:queue"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from caredesk.core.clock import now
@@ -18,7 +17,7 @@ from caredesk.people.coverage import coming_on, who_should_take_each
 from caredesk.people.models import Presence, PresenceStatus, User
 from caredesk.people.presence import presence_of, set_presence
 from caredesk.people.shifts import clock_label, rota_of, service_zone
-from caredesk.portal.web import page, user_of
+from caredesk.portal.web import back_to, page, user_of
 from caredesk.servicemodel.cache import snapshot
 from caredesk.servicemodel.choices import EMERGENCY_TEAM
 from caredesk.servicemodel.models import Team
@@ -134,11 +133,7 @@ def set_my_presence(request: HttpRequest) -> HttpResponse:
         set_presence(user, request.POST.get("status", ""), actor=user)
     except DomainError as err:
         error = err.message
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = ""
+    back = back_to(request, fallback="")
     if getattr(request, "htmx", False):
         # 200 even when refused: htmx does not swap 4xx responses, and the control says why.
         context = presence_context(user, back=back or reverse("desk:queue"), error=error)

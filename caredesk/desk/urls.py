@@ -21,6 +21,7 @@ urlpatterns = [
     path("phone/", phone.wallboard, name="wallboard"),
     path("phone/popup/", phone.popup, name="call-popup"),
     path("phone/calls/<str:call_id>/attach", phone.attach, name="call-attach"),
+    path("phone/calls/<str:call_id>/dismiss", phone.dismiss, name="call-dismiss"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/<slug:action>", ticket.act, name="act"),
     path("status/", include("caredesk.status.desk_urls")),

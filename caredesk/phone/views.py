@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -23,7 +24,7 @@ from caredesk.phone.access import visible_calls
 from caredesk.phone.models import Call, Direction
 from caredesk.phone.services import attach_call
 from caredesk.phone.timeline import seconds_text
-from caredesk.portal.web import page, ticket_or_404, user_of
+from caredesk.portal.web import back_to, page, ticket_or_404, user_of
 from caredesk.servicemodel.choices import CASE_TYPE, EMERGENCY_TEAM
 from caredesk.tickets.access import visible_tickets
 from caredesk.tickets.models import Ticket
@@ -31,6 +32,10 @@ from caredesk.tickets.states import ACTIVE
 
 # How long an ended call stays on the agent's pop-up, to attach it or open its case.
 POPUP_AFTER_END = timedelta(minutes=10)
+# The session key of the calls an agent took off their pop-up, and how many it remembers
+# (the pop-up shows three calls at most, of the last 12 hours).
+DISMISSED = "dismissed_calls"
+MAX_DISMISSED = 50
 WAITING_WINDOW = timedelta(hours=2)
 CHART_WIDTH, CHART_HEIGHT = 640, 120
 
@@ -159,12 +164,14 @@ def wallboard(request: HttpRequest) -> HttpResponse:
 # --- the caller pop-up ---------------------------------------------------------------------
 
 
-def my_calls(user: User, at: datetime) -> list[Call]:
-    """The agent's inbound calls in progress, and those that ended a few minutes ago."""
+def my_calls(user: User, at: datetime, dismissed: list[int] | tuple[int, ...] = ()) -> list[Call]:
+    """The agent's inbound calls in progress, and those that ended a few minutes ago, but
+    for the ones they dismissed."""
     return list(
         visible_calls(user)
         .filter(answered_by=user, direction=Direction.IN, answered_at__gte=at - timedelta(hours=12))
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at - POPUP_AFTER_END))
+        .exclude(pk__in=dismissed)
         .select_related("contact", "organization", "ticket")
         .order_by("-answered_at")[:3]
     )
@@ -187,17 +194,35 @@ def _open_tickets(user: User, call: Call) -> list[Ticket]:
 @require_GET
 @page(who="agent")
 def popup(request: HttpRequest) -> HttpResponse:
+    return _popup(request, known=request.GET.get("v", ""))
+
+
+def _popup(request: HttpRequest, known: str = "") -> HttpResponse:
     user = user_of(request)
-    calls = my_calls(user, now())
+    calls = my_calls(user, now(), request.session.get(DISMISSED, []))
     shown = [(c, _open_tickets(user, c)) for c in calls]
     state = "|".join(
         f"{c.pk}:{c.ticket_id}:{c.ended_at is not None}:{','.join(str(t.pk) for t in ts)}"
         for c, ts in shown
     )
     version = hashlib.sha256(state.encode()).hexdigest()[:12]
-    if request.GET.get("v") == version:
+    if known == version:
         return HttpResponse(status=204)
     return render(request, "phone/_popup.html", {"shown": shown, "version": version})
+
+
+@require_POST
+@page(who="agent")
+def dismiss(request: HttpRequest, call_id: str) -> HttpResponse:
+    """Takes a call off the agent's pop-up (kept in their session; the call is unchanged)."""
+    call = visible_calls(user_of(request)).filter(call_id=call_id).only("pk").first()
+    if call is None:
+        raise Http404("No such call.")
+    dismissed = [pk for pk in request.session.get(DISMISSED, []) if pk != call.pk]
+    request.session[DISMISSED] = [call.pk, *dismissed][:MAX_DISMISSED]
+    if getattr(request, "htmx", False):
+        return _popup(request)
+    return redirect(back_to(request, fallback=reverse("desk:queue")))
 
 
 @require_POST

@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, QueryDict
 from django.http.response import HttpResponseBase
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from caredesk.core.errors import DomainError, NotFound
 from caredesk.people.models import User
@@ -83,6 +84,16 @@ def show_error(form: forms.Form, error: DomainError) -> None:
     """A refused request as a form error, on the field at fault when the form has it."""
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.message)
+
+
+def back_to(request: HttpRequest, fallback: str) -> str:
+    """The page the form says to return to (`next`), if it is one of ours; else `fallback`."""
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return fallback
 
 
 def query_with(params: QueryDict, **changes: str | None) -> str:

@@ -1,6 +1,6 @@
 """A call in a real browser: the representative's desk is open; the PBX posts the call; the
 caller pops up on that desk without a reload, the call is attached to the caller's open
-ticket, and the wallboard shows the call."""
+ticket, the wallboard shows the call, and the agent dismisses the ended call."""
 
 from __future__ import annotations
 
@@ -51,4 +51,12 @@ def test_the_caller_pops_up_live_and_the_call_goes_on_their_ticket(
     desk.get_by_role("link", name="Phone").click()
     expect(desk.get_by_role("heading", level=1)).to_have_text("Phone wallboard")
     expect(desk.locator(".wb-tile").nth(3)).to_contain_text("100.0%")
+    # The ended call waits on the pop-up until the agent dismisses it.
+    ended = desk.locator(".call-card")
+    expect(ended).to_contain_text("Call ended", timeout=10_000)
+    ended.get_by_role("button", name="Dismiss the call from +12125550142").click()
+    expect(desk.locator(".call-card")).to_have_count(0)
+    with desk.expect_response(re.compile(r"/desk/phone/popup/"), timeout=10_000):
+        pass  # the next poll leaves it dismissed
+    expect(desk.locator(".call-card")).to_have_count(0)
     assert not [e for e in desk.errors if "Content Security Policy" in e], desk.errors
