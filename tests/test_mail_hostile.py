@@ -119,6 +119,13 @@ def test_the_first_message_of_an_email_case_folds_its_quoted_history_too(alice, 
         _page(rep, f"/desk/tickets/{result.ticket}/"),
         _page(alice, f"/requests/{result.ticket}/"),
     ):
-        assert '<details class="quoted">' in page
+        assert '<details class="quoted"><summary>Quoted text</summary>' in page
         assert "&lt;b&gt;quoted&lt;/b&gt;" in page
     assert "an old <b>quoted</b> line" in Ticket.objects.get(number=result.ticket).description
+
+
+def test_a_signature_alone_folds_under_its_own_name(alice, rep) -> None:
+    result = ingest(eml(body="Dialer down since 9.\n\n-- \nAlice, Acme"), source="smtp")
+
+    page = _page(rep, f"/desk/tickets/{result.ticket}/")
+    assert '<details class="quoted"><summary>Signature</summary><p>-- <br>Alice, Acme' in page

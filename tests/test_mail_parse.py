@@ -162,17 +162,21 @@ def test_quoted_history_folds_in_every_language_and_the_full_text_is_kept(
 ) -> None:
     text = parse(corpus_file(name)).text
 
-    visible, quoted = split_quoted(text)
+    split = split_quoted(text)
 
-    assert new in visible and old not in visible
-    assert old in quoted
+    assert new in split.visible and old not in split.visible
+    assert old in split.folded
+    assert split.label in ("Quoted text", "Signature and quoted text")
     assert old in text
 
 
 def test_a_signature_folds_but_a_message_that_is_all_quote_shows_whole() -> None:
-    visible, folded = split_quoted("Thanks!\n\n-- \nGrace Kim\nOperations")
-    assert visible == "Thanks!" and "Grace Kim" in folded
-    assert split_quoted("> only a quote")[0] == "> only a quote"
+    signed = split_quoted("Thanks!\n\n-- \nGrace Kim\nOperations")
+    assert signed.visible == "Thanks!" and "Grace Kim" in signed.folded
+    assert signed.label == "Signature"
+    both = split_quoted("Thanks!\n-- \nGrace\n\nOn Mon, 1 Dec 2026, Ann wrote:\n> hi")
+    assert both.visible == "Thanks!" and both.label == "Signature and quoted text"
+    assert split_quoted("> only a quote").visible == "> only a quote"
 
 
 def test_sanitizer_keeps_ordinary_formatting() -> None:

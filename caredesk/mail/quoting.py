@@ -7,6 +7,7 @@ the quoted part behind a disclosure. Pure functions, no database.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 # Attribution lines that clients put above quoted history, in the languages we see most.
 ATTRIBUTION = re.compile(
@@ -33,8 +34,14 @@ HEADER_NEXT = re.compile(
 SIGNATURE = "-- "
 
 
-def split_quoted(text: str) -> tuple[str, str]:
-    """(what is new, the quoted history and signature); ("", "") pieces are fine."""
+class Split(NamedTuple):
+    visible: str  # what the sender wrote this time
+    folded: str  # their signature and the quoted history, "" when there is neither
+    label: str  # what the disclosure says it hides
+
+
+def split_quoted(text: str) -> Split:
+    """What is new, and what to fold: the signature and the quoted history."""
     lines = text.split("\n")
     cut = _quote_start(lines)
     visible = "\n".join(lines[:cut]).rstrip()
@@ -42,8 +49,14 @@ def split_quoted(text: str) -> tuple[str, str]:
     if signature is not None:
         visible = "\n".join(lines[:signature]).rstrip()
     if not visible.strip():
-        return text, ""
-    return visible, text[len(visible) :].strip("\n")
+        return Split(text, "", "")
+    quoted = cut < len(lines)
+    label = {
+        (True, True): "Signature and quoted text",
+        (True, False): "Signature",
+        (False, True): "Quoted text",
+    }.get((signature is not None, quoted), "")
+    return Split(visible, text[len(visible) :].strip("\n"), label)
 
 
 def _quote_start(lines: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""{{ body|mail_body }}: a message body with quoted history folded behind a disclosure."""
+"""{{ body|mail_body }}: a message body with the signature and quoted history folded behind a
+disclosure that says which it hides."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ register = template.Library()
 @register.filter
 def mail_body(text: str) -> SafeString:
     # linebreaks escapes the text (autoescape is on in every template that uses this).
-    visible, quoted = split_quoted(str(text or ""))
-    shown = linebreaks_filter(visible, autoescape=True)
-    if not quoted:
+    split = split_quoted(str(text or ""))
+    shown = linebreaks_filter(split.visible, autoescape=True)
+    if not split.folded:
         return shown
     return format_html(
-        '{}<details class="quoted"><summary>Quoted text</summary>{}</details>',
+        '{}<details class="quoted"><summary>{}</summary>{}</details>',
         shown,
-        linebreaks_filter(quoted, autoescape=True),
+        split.label,
+        linebreaks_filter(split.folded, autoescape=True),
     )
 
 
