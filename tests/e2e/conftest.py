@@ -37,23 +37,35 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page_for(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh browser context per person, signed in through the real sign-in form."""
+def new_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A page in a fresh browser context on the live server, closed after the test (an open
+    context keeps its connections, and each holds a server thread's database connection)."""
     contexts = []
 
-    def open_as(email: str, password: str = "correct horse battery") -> Any:
-        context = browser.new_context(base_url=live_server.url)
+    def open_page(**options: Any) -> Any:
+        context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.errors = errors
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_for(new_page: Any) -> Any:
+    """A fresh browser context per person, signed in through the real sign-in form."""
+
+    def open_as(email: str, password: str = "correct horse battery") -> Any:
+        page = new_page()
         page.goto("/signin/")
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         return page
 
-    yield open_as
-    for context in contexts:
-        context.close()
+    return open_as

@@ -84,17 +84,8 @@ def history(model: None, manager: User) -> Iterator[None]:
     public.forget()
 
 
-def _open(browser: Any, live_server: Any, **options: Any) -> Any:
-    context = browser.new_context(base_url=live_server.url, **options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.errors = errors
-    return page
-
-
-def test_banner_matrix_and_uptime_bars(browser: Any, live_server: Any, history: None) -> None:
-    page = _open(browser, live_server)
+def test_banner_matrix_and_uptime_bars(new_page: Any, history: None) -> None:
+    page = new_page()
     page.goto("/status/")
     banner = page.locator(".sp-banner")
     expect(banner.get_by_role("heading", level=1)).to_have_text("Partially Degraded Service")
@@ -126,10 +117,8 @@ def test_banner_matrix_and_uptime_bars(browser: Any, live_server: Any, history: 
     assert not page.errors, page.errors
 
 
-def test_the_updated_time_stays_true(
-    browser: Any, live_server: Any, history: None, manager: User
-) -> None:
-    page = _open(browser, live_server)
+def test_the_updated_time_stays_true(new_page: Any, history: None, manager: User) -> None:
+    page = new_page()
     page.clock.install()
     page.goto("/status/")
     updated = page.locator("time[data-updated]")
@@ -155,8 +144,8 @@ def test_the_updated_time_stays_true(
     assert not page.errors, page.errors
 
 
-def test_readable_without_javascript(browser: Any, live_server: Any, history: None) -> None:
-    page = _open(browser, live_server, java_script_enabled=False)
+def test_readable_without_javascript(new_page: Any, history: None) -> None:
+    page = new_page(java_script_enabled=False)
     page.goto("/status/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Partially Degraded Service")
     expect(page.locator(".sp-banner")).to_contain_text("Updated a few seconds ago")
@@ -172,8 +161,8 @@ def test_readable_without_javascript(browser: Any, live_server: Any, history: No
     expect(page.get_by_role("heading", level=1)).to_contain_text("NA4")
 
 
-def test_accessible_basics(browser: Any, live_server: Any, history: None) -> None:
-    page = _open(browser, live_server)
+def test_accessible_basics(new_page: Any, history: None) -> None:
+    page = new_page()
     page.goto("/status/")
     assert page.locator("html").get_attribute("lang") == "en"
     expect(page.get_by_role("main")).to_have_count(1)
@@ -206,13 +195,13 @@ def test_accessible_basics(browser: Any, live_server: Any, history: None) -> Non
     "status", ["degraded_performance", "partial_outage", "major_outage", "under_maintenance"]
 )
 def test_every_status_colour_is_readable(
-    browser: Any, live_server: Any, model: None, manager: User, status: str
+    new_page: Any, model: None, manager: User, status: str
 ) -> None:
     public.forget()
     services.set_component(
         Component.objects.get(environment_id="SFTP", name="SFTP"), actor=manager, status=status
     )
-    page = _open(browser, live_server)
+    page = new_page()
     page.goto("/status/")
     for selector in (f".sp-pill.sp-{status}", ".sp-banner h1", ".sp-updated"):
         found = page.locator(selector).first.evaluate(CONTRAST)
