@@ -97,3 +97,14 @@ def test_the_latest_entries_are_the_tail_of_the_whole_timeline(rep, alice):
     assert any("Note number" in e for e in whole[-TIMELINE_LATEST:])
     assert any("priority" in e for e in whole[-TIMELINE_LATEST:])
     assert f"Show {len(whole) - TIMELINE_LATEST} earlier entries" in latest
+
+
+def test_the_requester_is_named_once(rep, alice):
+    named = email_case(rep, alice)
+    page = signed_in(rep).get(f"/desk/tickets/{named.number}/").content.decode()
+    assert '<dd>Alice <span class="muted">alice@acme.test</span></dd>' in page
+
+    alice.name = ""
+    alice.save(update_fields=["name"])
+    page = signed_in(rep).get(f"/desk/tickets/{named.number}/").content.decode()
+    assert "<dd>alice@acme.test</dd>" in page

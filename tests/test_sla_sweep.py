@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 
 from caredesk.people.models import User
 from caredesk.sla import services as sla
@@ -51,6 +52,13 @@ def test_warning_at_eighty_percent_then_breach_at_due(
     assert Event.objects.filter(ticket=case, kind="sla.breached").count() == 1
     assert "SLA breached" in mail.outbox[1].subject
     assert "email-monitoring hours" in mail.outbox[1].body
+
+    # The desk's timeline says both in words, in the service's time zone.
+    desk = Client()
+    desk.force_login(rep)
+    page = desk.get(f"/desk/tickets/{case.number}/").content.decode()
+    assert "warned that the first-response target is close (due Dec 1, 10:10 AM)" in page
+    assert "marked the first-response target missed (due Dec 1, 10:10 AM)" in page
 
 
 def test_a_reply_after_the_breach_keeps_the_breach(case, rep) -> None:  # type: ignore[no-untyped-def]

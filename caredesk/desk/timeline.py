@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import dateformat, timezone
+
 from caredesk.mail.flags import describe as describe_flags
-from caredesk.servicemodel.choices import Channel, Priority
+from caredesk.servicemodel.choices import Channel, Priority, SlaTarget
 from caredesk.tickets.models import Event, Message, WorkOrder
 from caredesk.tickets.states import Status
 
@@ -66,7 +68,23 @@ def describe(event: Event) -> tuple[str, str | None, str]:
         return f"work order: {state}", None, data.get("note") or ""
     if kind.startswith(("mail.", "escalation.")):
         return _mail(kind, data)
+    if kind in ("sla.warning", "sla.breached"):
+        return _sla(kind, data)
     return kind.replace(".", " ").replace("_", " "), None, ""
+
+
+def _sla(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
+    """The sweep's warning and breach notices (caredesk.sla.services records these)."""
+    target = _label(SlaTarget, data.get("clock", "")).lower().replace(" ", "-")
+    if data.get("emergency"):
+        target = f"Emergency Care {target}"
+    due = ""
+    if data.get("due_at"):
+        at = timezone.localtime(datetime.fromisoformat(data["due_at"]))
+        due = f" (due {dateformat.format(at, 'M j, g:i A')})"
+    if kind == "sla.warning":
+        return f"warned that the {target} target is close{due}", None, ""
+    return f"marked the {target} target missed{due}", None, ""
 
 
 def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
