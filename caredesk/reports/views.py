@@ -16,7 +16,8 @@ from caredesk.reports.services import GROUPS, Report, distribution, report_csv, 
 from caredesk.servicemodel.choices import SlaTarget
 
 TARGET_NAMES = dict(SlaTarget.choices)
-BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_SPACE = 22, 8, 320, 300
+# The label column fits "Project Coordination · Escalation (emergency staffing)" whole.
+BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_SPACE = 22, 8, 420, 300
 HIST_WIDTH, HIST_HEIGHT, HIST_TOP = 560, 180, 20
 DATE = forms.DateInput({"type": "date"})
 
