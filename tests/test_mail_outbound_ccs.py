@@ -11,8 +11,10 @@ from mail_helpers import corpus_file, eml
 from mail_servers import CaptureServer
 from test_mail_outbound import smtp  # noqa: F401 -- the loopback SMTP capture fixture
 
+from caredesk.core.errors import Forbidden
+from caredesk.mail import ccs
 from caredesk.mail.intake import ingest
-from caredesk.mail.models import InboundEmail, OutboundMail
+from caredesk.mail.models import CcChange, InboundEmail, OutboundMail
 from caredesk.people import services as people
 from caredesk.people.models import User
 from caredesk.servicemodel.choices import Channel
@@ -185,3 +187,88 @@ def test_the_desk_shows_who_is_copied_next_to_the_requester(
         desk.post(f"/desk/tickets/{ticket.number}/reply", {"reply-body": "On it."})
     page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
     assert "sent an email to Alice &lt;alice@acme.test&gt; (copied to carol@acme.test)" in page
+
+
+def _desk(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_agent_takes_someone_off_the_copies_and_they_stay_off(
+    smtp: CaptureServer,  # noqa: F811
+    rep: User,
+    alice: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ticket = _case_from_alice(alice, django_capture_on_commit_callbacks)
+    desk = _desk(rep)
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert 'aria-label="Stop copying dave@partner.test"' in page
+
+    done = desk.post(f"/desk/tickets/{ticket.number}/cc-remove", {"cc-email": "dave@partner.test"})
+    assert done.status_code == 302
+    _reply(ticket, rep, django_capture_on_commit_callbacks)
+    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+    page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert "stopped copying dave@partner.test on the email replies" in page
+
+    # Alice copies Dave again: he stays off until an agent puts him back.
+    again = eml(
+        subject=f"Re: [{ticket.number}] Cannot log in",
+        body="Any news?",
+        message_id="<again@acme.test>",
+        headers={"Cc": "dave@partner.test", "In-Reply-To": smtp.messages[-1].message["Message-ID"]},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ingest(again, source="smtp").ticket == ticket.number
+    _reply(ticket, rep, django_capture_on_commit_callbacks, body="Still on it.")
+    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+
+    desk.post(f"/desk/tickets/{ticket.number}/cc-add", {"cc-email": "Dave@Partner.test"})
+    _reply(ticket, rep, django_capture_on_commit_callbacks, body="Fixed.")
+    assert smtp.messages[-1].message["Cc"] == "carol@acme.test, dave@partner.test"
+
+
+def test_an_agent_copies_someone_new_and_the_desk_refuses_who_must_never_be_copied(
+    smtp: CaptureServer,  # noqa: F811
+    rep: User,
+    rep2: User,
+    alice: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = Ticket.objects.get(number=ingest(eml(), source="smtp").ticket)
+    desk = _desk(rep)
+    url = f"/desk/tickets/{ticket.number}/cc-add"
+
+    for refused, why in (
+        ("alice@acme.test", "the requester gets every reply already"),
+        ("customercare@livevox.com", "one of our own addresses"),
+        (rep2.email, "agents read the ticket in the desk"),
+        ("no-reply@partner.test", "does not take replies"),
+        ("not an address", "not a valid email address"),
+        ("", "This field is required"),
+    ):
+        response = desk.post(url, {"cc-email": refused})
+        assert response.status_code in (400, 422), refused
+        assert why in response.content.decode(), refused
+    assert not CcChange.objects.exists()
+
+    assert desk.post(url, {"cc-email": "erin@partner.test"}).status_code == 302
+    _reply(ticket, rep, django_capture_on_commit_callbacks)
+    assert smtp.messages[-1].message["Cc"] == "erin@partner.test"
+    assert "copied erin@partner.test on the email replies" in (
+        desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    )
+    twice = desk.post(url, {"cc-email": "erin@partner.test"})
+    assert twice.status_code == 422 and "copied already" in twice.content.decode()
+    nobody = desk.post(f"/desk/tickets/{ticket.number}/cc-remove", {"cc-email": "x@partner.test"})
+    assert nobody.status_code == 422 and "is not copied" in nobody.content.decode()
+
+
+def test_only_agents_change_who_is_copied(alice: User, rep: User) -> None:
+    ticket = services.open_case(actor=rep, subject="x", channel="email", requester=alice)
+    with pytest.raises(Forbidden):
+        ccs.copy_on_replies(ticket, actor=alice, email="erin@partner.test")
+    assert not CcChange.objects.exists()

@@ -207,6 +207,17 @@ class PriorityForm(Form):
     priority = forms.ChoiceField(choices=Priority.choices, label="Priority", widget=Select)
 
 
+class CcForm(Form):
+    """One address to copy on the ticket's email replies, or to stop copying."""
+
+    prefix = "cc"
+    email = forms.CharField(
+        label="Copy someone else",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"placeholder": "name@example.com", "autocomplete": "off"}),
+    )
+
+
 STATUS_ACTIONS = {
     "open": "Mark open",
     "waiting_on_customer": "Wait on customer",

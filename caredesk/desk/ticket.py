@@ -20,6 +20,7 @@ from caredesk.desk import timeline
 from caredesk.desk.forms import (
     STATUS_ACTIONS,
     AssignForm,
+    CcForm,
     EscalateForm,
     NoteForm,
     PriorityForm,
@@ -30,9 +31,8 @@ from caredesk.desk.forms import (
     eligible_agents,
     work_order_actions,
 )
-from caredesk.mail import outbound
+from caredesk.mail import ccs, outbound
 from caredesk.mail.access import visible_inbound
-from caredesk.mail.ccs import ticket_ccs
 from caredesk.mail.models import InboundEmail
 from caredesk.people.access import visible_agents
 from caredesk.people.coverage import who_should_take
@@ -110,6 +110,7 @@ def _render(
             agents=agents, initial={"agent": ticket.assignee_id or (pick.pk if pick else "")}
         ),
         "priority": PriorityForm(initial={"priority": ticket.priority}),
+        "cc": CcForm(),
         "wo": WorkOrderForm(
             initial={
                 "scope": order.scope,
@@ -145,7 +146,8 @@ def _render(
         "move_form": bound if isinstance(bound, WorkOrderMoveForm) else WorkOrderMoveForm(),
         "refused": _refusal(bound),
         "undelivered_mail": outbound.failed_on(ticket),
-        "ccs": ticket_ccs(ticket) if ticket.channel == Channel.EMAIL or ticket.origin_id else [],
+        # Replies from the desk go by email whenever the requester has an address.
+        "copied": ccs.copied(ticket) if ticket.requester and ticket.requester.email else {},
         **{f"{prefix}_form": form for prefix, form in forms_by_prefix.items()},
     }
     return render(request, "desk/ticket.html", context, status=status)
@@ -220,6 +222,7 @@ TITLES = {
     "status": "The status change",
     "wo": "The work order",
     "wom": "The work order change",
+    "cc": "The change of who is copied",
 }
 
 
@@ -296,6 +299,16 @@ def _draft(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
     return "Work order saved as a draft."
 
 
+def _copy(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    email = ccs.copy_on_replies(ticket, actor=user, email=data["email"])
+    return f"{email} is copied on this ticket's email replies from now on."
+
+
+def _uncopy(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
+    email = ccs.stop_copying(ticket, actor=user, email=data["email"])
+    return f"{email} is no longer copied on this ticket's email replies."
+
+
 def _move(ticket: Ticket, user: User, data: dict[str, Any]) -> str:
     order = work_orders.move_work_order(
         ticket,
@@ -322,6 +335,8 @@ ACTIONS: dict[str, Action] = {
     "status": Action(lambda data, _, __: StatusForm(data), _status),
     "work-order": Action(lambda data, _, __: WorkOrderForm(data), _draft),
     "work-order-move": Action(lambda data, _, __: WorkOrderMoveForm(data), _move),
+    "cc-add": Action(lambda data, _, __: CcForm(data), _copy),
+    "cc-remove": Action(lambda data, _, __: CcForm(data), _uncopy),
 }
 
 

@@ -112,6 +112,10 @@ def _mail(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
     if kind == "mail.bounced":
         status = f" ({data['status']})" if data.get("status") else ""
         return f"an email to {data.get('recipient') or to} bounced{status}", None, ""
+    if kind == "mail.cc_added":
+        return f"copied {data.get('address')} on the email replies", None, ""
+    if kind == "mail.cc_removed":
+        return f"stopped copying {data.get('address')} on the email replies", None, ""
     if kind == "escalation.first_contact":
         return "first contact with the customer on this escalation (email)", None, ""
     return kind.replace(".", " ").replace("_", " "), None, ""

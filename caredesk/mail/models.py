@@ -178,3 +178,26 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id} ({self.state})"
+
+
+class CcChange(models.Model):
+    """An agent's word on who is copied on a ticket's email replies: an address added by
+    hand, or one taken off (it stays off even if the customer copies it again, until an
+    agent adds it back). The latest change of an address wins (caredesk.mail.ccs)."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="cc_changes", db_index=False
+    )
+    address = models.CharField(max_length=254)
+    copied = models.BooleanField()  # True: added; False: taken off
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["ticket", "id"], name="cc_change_ticket_id")]
+
+    def __str__(self) -> str:
+        return f"{'+' if self.copied else '-'}{self.address} on {self.ticket_id}"
