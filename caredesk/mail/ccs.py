@@ -39,13 +39,7 @@ MAX_CCS = 20
 def ticket_ccs(ticket: Ticket) -> list[str]:
     """The addresses to copy on an agent's email reply on `ticket`, in the order they
     first appeared ("Name <address>" for the contacts we know by name)."""
-    ccs = []
-    for value, name in copied(ticket).items():
-        try:
-            ccs.append(mailbox(name, value, "cc") if name else address(value, "cc"))
-        except InvalidInput:  # stored before a stricter check: never put it in a header
-            log.warning("ticket %s: CC %r is not an address we send to", ticket.number, value)
-    return ccs[:MAX_CCS]
+    return [_named(value, name) for value, name in copied(ticket).items()][:MAX_CCS]
 
 
 def copied(ticket: Ticket) -> dict[str, str]:
@@ -57,6 +51,12 @@ def copied(ticket: Ticket) -> dict[str, str]:
             found.setdefault(value, None)
         else:
             found.pop(value, None)
+    for value in list(found):
+        try:
+            address(value, "cc")
+        except InvalidInput:  # stored before a stricter check: never put it in a header
+            log.warning("ticket %s: CC %r is not an address we send to", ticket.number, value)
+            del found[value]
     if not found:
         return {}
     left_out, names = _screen(ticket, list(found))
@@ -89,6 +89,13 @@ def stop_copying(ticket: Ticket, *, actor: User, email: str) -> str:
 
 
 # --- the pieces --------------------------------------------------------------------------
+
+
+def _named(value: str, name: str) -> str:
+    try:
+        return mailbox(name, value, "cc") if name else value
+    except InvalidInput:  # a name no header may carry: the address alone will do
+        return value
 
 
 def _with_origin(ticket: Ticket) -> list[int]:
