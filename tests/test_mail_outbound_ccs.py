@@ -272,3 +272,33 @@ def test_only_agents_change_who_is_copied(alice: User, rep: User) -> None:
     with pytest.raises(Forbidden):
         ccs.copy_on_replies(ticket, actor=alice, email="erin@partner.test")
     assert not CcChange.objects.exists()
+
+
+def test_the_api_lists_adds_and_removes_copies(
+    smtp: CaptureServer,  # noqa: F811 -- also makes care.example our mail domain
+    rep: User,
+    alice: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ticket = _case_from_alice(alice, django_capture_on_commit_callbacks)
+    _, token = people.create_token(rep, scope="write")
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    url = f"/api/v1/tickets/{ticket.number}/copies"
+
+    listed = api.get(url).json()["items"]
+    assert listed == [
+        {"email": "carol@acme.test", "name": ""},
+        {"email": "dave@partner.test", "name": ""},
+    ]
+    added = api.post(url, {"email": "erin@partner.test"}, content_type="application/json")
+    assert added.status_code == 201 and added.json()["items"][-1]["email"] == "erin@partner.test"
+    refused = api.post(url, {"email": "alice@acme.test"}, content_type="application/json")
+    assert refused.status_code == 422 and "requester" in refused.json()["message"]
+    removed = api.delete(f"{url}/dave%40partner.test")
+    assert removed.status_code == 200
+    assert [c["email"] for c in removed.json()["items"]] == ["carol@acme.test", "erin@partner.test"]
+    assert api.delete(f"{url}/dave%40partner.test").status_code == 422  # not copied any more
+
+    _, theirs = people.create_token(alice, scope="write")
+    customer = Client(headers={"Authorization": f"Bearer {theirs}"})
+    assert customer.get(url).status_code == 404

@@ -1,4 +1,5 @@
-"""Email intake over HTTP: POST /api/v1/inbound/email."""
+"""Email over HTTP: intake (POST /api/v1/inbound/email), and who is copied on a ticket's
+email replies (/api/v1/tickets/{number}/copies)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from caredesk.api.auth import TokenAuth
 from caredesk.api.schemas import ErrorOut
+from caredesk.core.errors import NotFound
+from caredesk.mail import ccs
 from caredesk.mail.intake import ingest
+from caredesk.people.models import User
+from caredesk.tickets.access import get_ticket
+from caredesk.tickets.models import Ticket
 
 router = Router(tags=["email"])
 
@@ -64,3 +70,75 @@ def inbound_email(request: HttpRequest) -> Status:
             "id": result.inbound_id,
         },
     )
+
+
+# --- who is copied on a ticket's email replies ------------------------------------------
+
+
+class CopyOut(Schema):
+    email: str
+    name: str = Field(..., description="The contact's name when we know them, else empty")
+
+
+class CopiesOut(Schema):
+    items: list[CopyOut]
+
+
+class CopyIn(Schema):
+    email: str = Field(..., description="The address to copy on the ticket's email replies")
+
+
+COPY_ERRORS: dict[int, type[Schema]] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ErrorOut,
+}
+
+
+def _agents_ticket(request: HttpRequest, number: str) -> tuple[User, Ticket]:
+    """Copies are agents' business: a customer's token finds nothing here (404, never 403)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_agent:
+        raise NotFound("No such resource.")
+    return user, get_ticket(user, number)
+
+
+def _copies(ticket: Ticket) -> dict[str, object]:
+    return {"items": [{"email": e, "name": n} for e, n in ccs.copied(ticket).items()]}
+
+
+@router.get(
+    "/tickets/{number}/copies",
+    response={200: CopiesOut, **COPY_ERRORS},
+    summary="Who is copied on the ticket's email replies",
+)
+def get_copies(request: HttpRequest, number: str) -> dict[str, object]:
+    """The people copied on agents' email replies: those the customer copied, as agents
+    have changed the list. The requester is the To and is not listed."""
+    return _copies(_agents_ticket(request, number)[1])
+
+
+@router.post(
+    "/tickets/{number}/copies",
+    response={201: CopiesOut, **COPY_ERRORS},
+    summary="Copy someone on the ticket's email replies",
+)
+def post_copy(request: HttpRequest, number: str, body: CopyIn) -> Status:
+    """422 with the reason for the requester, our own addresses, agents, and addresses
+    that bounced or answered automatically."""
+    user, ticket = _agents_ticket(request, number)
+    ccs.copy_on_replies(ticket, actor=user, email=body.email)
+    return Status(201, _copies(ticket))
+
+
+@router.delete(
+    "/tickets/{number}/copies/{email}",
+    response={200: CopiesOut, **COPY_ERRORS},
+    summary="Stop copying someone on the ticket's email replies",
+)
+def delete_copy(request: HttpRequest, number: str, email: str) -> dict[str, object]:
+    """They stay off even when the customer copies them again, until an agent adds them."""
+    user, ticket = _agents_ticket(request, number)
+    ccs.stop_copying(ticket, actor=user, email=email)
+    return _copies(ticket)
