@@ -59,9 +59,12 @@ def test_an_agent_reply_goes_to_the_requester_with_the_people_she_copied(
     assert ack.rcpt_tos == ["alice@acme.test"]
     assert reply.message["To"] == "Alice <alice@acme.test>"
     # Not our team or intake addresses, not our mail domain, not a no-reply robot.
-    assert reply.message["Cc"] == "carol@acme.test, dave@partner.test"
+    assert reply.message["Cc"] == "Carol <carol@acme.test>, dave@partner.test"
     assert sorted(reply.rcpt_tos) == ["alice@acme.test", "carol@acme.test", "dave@partner.test"]
-    assert OutboundMail.objects.get(kind="reply").cc == ["carol@acme.test", "dave@partner.test"]
+    assert OutboundMail.objects.get(kind="reply").cc == [
+        "Carol <carol@acme.test>",
+        "dave@partner.test",
+    ]
 
 
 def test_a_copied_contact_we_know_is_addressed_by_name(
@@ -108,7 +111,7 @@ def test_someone_who_answered_with_an_auto_reply_is_no_longer_copied(
 
     _reply(ticket, rep, django_capture_on_commit_callbacks, body="One more thing.")
 
-    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+    assert smtp.messages[-1].message["Cc"] == "Carol <carol@acme.test>"
 
 
 def test_an_address_our_reply_bounced_from_is_no_longer_copied(
@@ -128,7 +131,7 @@ def test_an_address_our_reply_bounced_from_is_no_longer_copied(
 
     _reply(ticket, rep, django_capture_on_commit_callbacks, body="One more thing.")
 
-    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+    assert smtp.messages[-1].message["Cc"] == "Carol <carol@acme.test>"
 
 
 def test_a_stored_recipient_that_would_inject_a_header_is_never_copied(
@@ -146,7 +149,7 @@ def test_a_stored_recipient_that_would_inject_a_header_is_never_copied(
     _reply(ticket, rep, django_capture_on_commit_callbacks)
 
     reply = smtp.messages[-1]
-    assert reply.message["Cc"] == "carol@acme.test"
+    assert reply.message["Cc"] == "Carol <carol@acme.test>"
     assert reply.message["Bcc"] is None
     assert sorted(reply.rcpt_tos) == ["alice@acme.test", "carol@acme.test"]
 
@@ -209,7 +212,7 @@ def test_an_agent_takes_someone_off_the_copies_and_they_stay_off(
     done = desk.post(f"/desk/tickets/{ticket.number}/cc-remove", {"cc-email": "dave@partner.test"})
     assert done.status_code == 302
     _reply(ticket, rep, django_capture_on_commit_callbacks)
-    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+    assert smtp.messages[-1].message["Cc"] == "Carol <carol@acme.test>"
     page = desk.get(f"/desk/tickets/{ticket.number}/").content.decode()
     assert "stopped copying dave@partner.test on the email replies" in page
 
@@ -223,11 +226,11 @@ def test_an_agent_takes_someone_off_the_copies_and_they_stay_off(
     with django_capture_on_commit_callbacks(execute=True):
         assert ingest(again, source="smtp").ticket == ticket.number
     _reply(ticket, rep, django_capture_on_commit_callbacks, body="Still on it.")
-    assert smtp.messages[-1].message["Cc"] == "carol@acme.test"
+    assert smtp.messages[-1].message["Cc"] == "Carol <carol@acme.test>"
 
     desk.post(f"/desk/tickets/{ticket.number}/cc-add", {"cc-email": "Dave@Partner.test"})
     _reply(ticket, rep, django_capture_on_commit_callbacks, body="Fixed.")
-    assert smtp.messages[-1].message["Cc"] == "carol@acme.test, dave@partner.test"
+    assert smtp.messages[-1].message["Cc"] == "Carol <carol@acme.test>, dave@partner.test"
 
 
 def test_an_agent_copies_someone_new_and_the_desk_refuses_who_must_never_be_copied(
@@ -287,7 +290,7 @@ def test_the_api_lists_adds_and_removes_copies(
 
     listed = api.get(url).json()["items"]
     assert listed == [
-        {"email": "carol@acme.test", "name": ""},
+        {"email": "carol@acme.test", "name": "Carol"},  # as her colleague wrote it
         {"email": "dave@partner.test", "name": ""},
     ]
     added = api.post(url, {"email": "erin@partner.test"}, content_type="application/json")

@@ -187,3 +187,21 @@ def test_plain_message_round_trip() -> None:
     mail = parse(eml())
     assert mail.from_address == "alice@acme.test" and mail.from_name == "Alice"
     assert mail.message_id == "first@acme.test"
+
+
+def test_recipients_keep_the_names_their_mail_gave_them() -> None:
+    mail = parse(
+        b"From: alice@acme.test\r\n"
+        b"To: =?utf-8?q?Ren=C3=A9e_Roy?= <Renee@Partner.test>, plain@partner.test\r\n"
+        b'Cc: "Doe, John" <john@partner.test>, Bidi \xe2\x80\xaeevil <eve@partner.test>\r\n'
+        b"Subject: names\r\n\r\nbody\r\n"
+    )
+    assert mail.recipients == [
+        "renee@partner.test", "plain@partner.test", "john@partner.test", "eve@partner.test",
+    ]  # fmt: skip
+    # Decoded and cleaned of direction overrides; an address without a name has no entry.
+    assert mail.recipient_names == {
+        "renee@partner.test": "Renée Roy",
+        "john@partner.test": "Doe, John",
+        "eve@partner.test": "Bidi evil",
+    }

@@ -38,7 +38,7 @@ MAX_CCS = 20
 
 def ticket_ccs(ticket: Ticket) -> list[str]:
     """The addresses to copy on an agent's email reply on `ticket`, in the order they
-    first appeared ("Name <address>" for the contacts we know by name)."""
+    first appeared ("Name <address>" for those we know a name of)."""
     return [_named(value, name) for value, name in copied(ticket).items()][:MAX_CCS]
 
 
@@ -48,7 +48,7 @@ def copied(ticket: Ticket) -> dict[str, str]:
     found = _copied_by_customer(tickets)
     for value, kept in _changes(tickets).items():
         if kept:
-            found.setdefault(value, None)
+            found.setdefault(value, "")
         else:
             found.pop(value, None)
     for value in list(found):
@@ -60,7 +60,8 @@ def copied(ticket: Ticket) -> dict[str, str]:
     if not found:
         return {}
     left_out, names = _screen(ticket, list(found))
-    return {value: names.get(value, "") for value in found if value not in left_out}
+    # The name a contact has with us, else the one their colleague's mail gave them.
+    return {v: names.get(v) or found[v] for v in found if v not in left_out}
 
 
 @transaction.atomic
@@ -102,9 +103,10 @@ def _with_origin(ticket: Ticket) -> list[int]:
     return [ticket.pk] + ([ticket.origin_id] if ticket.origin_id else [])
 
 
-def _copied_by_customer(tickets: list[int]) -> dict[str, None]:
+def _copied_by_customer(tickets: list[int]) -> dict[str, str]:
     """The To and Cc addresses of the customer's mail on these tickets, but for the address
-    each message was delivered to (ours), in the order they first appeared."""
+    each message was delivered to (ours), in the order they first appeared, each with the
+    first display name the mail gave it ("" for none)."""
     rows = (
         InboundEmail.objects.filter(
             ticket_id__in=tickets,
@@ -115,14 +117,14 @@ def _copied_by_customer(tickets: list[int]) -> dict[str, None]:
         # An agent writing from a mail client makes an internal note: not the customer's.
         .exclude(ticket_message__kind=Message.Kind.NOTE)
         .order_by("id")
-        .values_list("recipients", "envelope_to")
+        .values_list("recipients", "recipient_names", "envelope_to")
     )
-    found: dict[str, None] = {}
-    for recipients, envelope_to in rows:
+    found: dict[str, str] = {}
+    for recipients, names, envelope_to in rows:
         delivered_to = {clean_address(str(a)) for a in envelope_to or []}
         for value in recipients.strip(",").split(","):
             if value and value not in delivered_to:
-                found[value] = None
+                found[value] = found.get(value) or str((names or {}).get(value, ""))
     return found
 
 

@@ -291,7 +291,9 @@ def _unsubscribes(subject: str) -> bool:
 def _route(row: InboundEmail, mail: ParsedMail, at: datetime) -> None:
     row.from_address = mail.from_address[:320]
     row.from_name = mail.from_name
-    row.recipients = "," + ",".join(mail.recipients[:200]) + "," if mail.recipients else ""
+    kept = mail.recipients[:200]
+    row.recipients = "," + ",".join(kept) + "," if kept else ""
+    row.recipient_names = {a: mail.recipient_names[a] for a in kept if a in mail.recipient_names}
     row.subject = mail.subject
     row.sent_at = mail.sent_at
     row.html = mail.html

@@ -58,6 +58,8 @@ class InboundEmail(models.Model):
     # Lower-cased To and Cc addresses as ",a@x,b@y,": a CC of a ticket's message belongs
     # to that ticket, found with one LIKE on every database (SQLite has no JSON contains).
     recipients = models.TextField(blank=True)
+    # Their display names as the mail gave them, {address: name}: copied by name on replies.
+    recipient_names = models.JSONField(default=dict, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

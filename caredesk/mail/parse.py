@@ -88,6 +88,7 @@ class ParsedMail:
     from_name: str = ""
     reply_to: str = ""
     recipients: list[str] = field(default_factory=list)
+    recipient_names: dict[str, str] = field(default_factory=dict)  # those that have one
     subject: str = ""
     sent_at: datetime | None = None
     text: str = ""
@@ -217,7 +218,9 @@ def parse(raw: bytes) -> ParsedMail:
         out.from_name, out.from_address = senders[0]
     reply_to = addresses(headers.get("reply-to", []))
     out.reply_to = reply_to[0][1] if reply_to else ""
-    out.recipients = [a for _, a in addresses(headers.get("to", []) + headers.get("cc", []))]
+    copied = addresses(headers.get("to", []) + headers.get("cc", []))
+    out.recipients = [a for _, a in copied]
+    out.recipient_names = {a: n for n, a in reversed(copied) if n}  # the first name given
     out.subject = clean_line(header_text(out.header("subject")), MAX_SUBJECT)
     out.sent_at = sent_at(out.header("date"))
     _walk(msg, out, depth=0, count=[0])
