@@ -131,3 +131,29 @@ def test_an_agent_dismisses_a_call_from_the_pop_up(line: Pbx, rep: User, alice: 
         line.send("newCall", "d-2", direction="in", from_="+12125550142")
         line.send("answer", "d-2", answeringNumber="201")
         assert "call-card" in agent.get("/desk/phone/popup/").content.decode()
+
+
+def test_an_agents_outbound_call_pops_up_and_goes_on_the_ticket_it_was_about(
+    line: Pbx, rep: User, alice: User
+) -> None:
+    earlier = services.open_case(
+        actor=rep, subject="Campaign stuck", channel="email", requester=alice
+    )
+    with time_machine.travel(TUESDAY_10, tick=False) as clock:
+        line.send("newCall", "o-1", direction="out", from_="201", to="+12125550142")
+        clock.shift(6)
+        line.send("answer", "o-1", user=[rep.email])
+        agent = desk(rep)
+        page = agent.get("/desk/phone/popup/").content.decode()
+        assert "Your call out" in page and "Alice" in page and earlier.number in page
+        assert "Open tickets of this contact — attach the call to one:" in page
+        # No case opens for a call the agent placed.
+        assert Call.objects.get(call_id="o-1").ticket is None
+
+        agent.post("/desk/phone/calls/o-1/attach", {"ticket": earlier.number})
+        clock.shift(90)
+        line.send("hangup", "o-1", cause="normalClearing")
+    timeline = agent.get(f"/desk/tickets/{earlier.number}/").content.decode()
+    assert "attached the call to +12125550142 to this ticket" in timeline
+    assert "call to +12125550142 ended: answered, talked 1 min 30 s" in timeline
+    assert Call.objects.get(call_id="o-1").ticket == earlier

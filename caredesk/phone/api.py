@@ -244,8 +244,9 @@ class AttachIn(Schema):
     summary="Attach a call to an open ticket",
 )
 def attach(request: HttpRequest, call_id: str, body: AttachIn) -> dict[str, object]:
-    """Record an answered call on an open ticket instead of the case opened for it at
-    answer (that case is resolved with a note when nothing else happened on it)."""
+    """Record an answered call on an open ticket: an inbound call instead of the case opened
+    for it at answer (that case is resolved with a note when nothing else happened on it),
+    or an agent's outbound call, which opens no case of its own."""
     user = agent_of(request)
     call = visible_calls(user).filter(call_id=call_id).first()
     if call is None:

@@ -304,6 +304,8 @@ def _finish(call: Call, *, record_end: bool = False) -> None:
 def _facts(call: Call) -> dict[str, object]:
     return {
         "call": call.call_id,
+        "direction": call.direction,
+        # The customer's number: the caller of an inbound call, the one called of an outbound.
         "from": call.caller or call.from_number,
         "routed_to": call.routed_to,
         "answered_by": call.answered_by.email if call.answered_by else None,
@@ -371,8 +373,9 @@ def _put_on_case(call: Call, *, actor: User) -> None:
 
 @transaction.atomic
 def attach_call(call: Call, *, actor: User, ticket: Ticket, at: datetime | None = None) -> Call:
-    """Put the call on an open ticket instead of the case opened for it at answer; that case,
-    when nothing else happened on it, is resolved with a note that says where the call went."""
+    """Put an answered call on an open ticket: an inbound call instead of the case opened for
+    it at answer (that case, when nothing else happened on it, is resolved with a note that
+    says where the call went), or an agent's outbound call, which opens no case of its own."""
     if not actor.is_agent:
         raise Forbidden("Only agents attach calls to tickets.")
     at = at or now()
@@ -380,8 +383,8 @@ def attach_call(call: Call, *, actor: User, ticket: Ticket, at: datetime | None 
         raise Conflict(f"{ticket.number} is {ticket.status}; attach calls to open tickets.")
     if call.ticket_id == ticket.pk:
         return call
-    if call.direction != Direction.IN or call.answered_at is None:
-        raise InvalidInput("Only an answered inbound call goes on a ticket.", field="call")
+    if call.answered_at is None:
+        raise InvalidInput("Only an answered call goes on a ticket.", field="call")
     before = call.ticket
     call.ticket = ticket
     call.updated_at = at

@@ -29,6 +29,8 @@ def _clock(value: str | None) -> str:
 def describe_call(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str]:
     """(text, linked ticket number, detail) for a call.* event."""
     caller = data.get("from") or "a withheld number"
+    # An agent's outbound call: `from` holds the customer's number, the one called.
+    call = f"call to {caller}" if data.get("direction") == "out" else f"call from {caller}"
     if kind == "call.answered":
         return (
             f"answered a call from {caller} after {seconds_text(data.get('wait_seconds'))}",
@@ -40,15 +42,14 @@ def describe_call(kind: str, data: dict[str, Any]) -> tuple[str, str | None, str
     if kind == "call.ended":
         outcome = str(CallOutcome(data["outcome"]).label) if data.get("outcome") else "ended"
         return (
-            f"call from {caller} ended: {outcome.lower()},"
-            f" talked {seconds_text(data.get('duration_seconds'))}",
+            f"{call} ended: {outcome.lower()}, talked {seconds_text(data.get('duration_seconds'))}",
             None,
             f"rang {_clock(data.get('started_at'))}, answered {_clock(data.get('answered_at'))},"
             f" ended {_clock(data.get('ended_at'))};"
             f" waited {seconds_text(data.get('wait_seconds'))}",
         )
     if kind == "call.attached":
-        return f"attached the call from {caller} to this ticket", None, ""
+        return f"attached the {call} to this ticket", None, ""
     if kind == "call.detached":
         return "moved the call to", data.get("to"), ""
     return kind.replace(".", " "), None, ""

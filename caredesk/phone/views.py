@@ -165,11 +165,11 @@ def wallboard(request: HttpRequest) -> HttpResponse:
 
 
 def my_calls(user: User, at: datetime, dismissed: list[int] | tuple[int, ...] = ()) -> list[Call]:
-    """The agent's inbound calls in progress, and those that ended a few minutes ago, but
-    for the ones they dismissed."""
+    """The agent's calls in progress, answered by them or placed by them and answered, and
+    those that ended a few minutes ago, but for the ones they dismissed."""
     return list(
         visible_calls(user)
-        .filter(answered_by=user, direction=Direction.IN, answered_at__gte=at - timedelta(hours=12))
+        .filter(answered_by=user, answered_at__gte=at - timedelta(hours=12))
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at - POPUP_AFTER_END))
         .exclude(pk__in=dismissed)
         .select_related("contact", "organization", "ticket")
