@@ -43,7 +43,7 @@ def ticket_ccs(ticket: Ticket) -> list[str]:
 
 
 def copied(ticket: Ticket) -> dict[str, str]:
-    """Each address copied on the ticket's replies, with the contact's name or ""."""
+    """Each address copied on the ticket's replies, with the name we know them by, or ""."""
     tickets = _with_origin(ticket)
     found = _copied_by_customer(tickets)
     for value, kept in _changes(tickets).items():
