@@ -89,6 +89,7 @@ class CopyIn(Schema):
 
 
 COPY_ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
