@@ -19,7 +19,13 @@ def browser() -> Iterator[Any]:
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
     # test body are still plain synchronous calls.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
+
+    # The tests go on in Playwright's greenlet, with a context of its own: a connection the
+    # earlier tests left open would be orphaned there, idle, and keep PostgreSQL from
+    # dropping the test database at the end.
+    connections.close_all()
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
