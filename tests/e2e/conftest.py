@@ -40,6 +40,9 @@ def browser() -> Iterator[Any]:
         )
         yield launched
         launched.close()
+        # And the other way round: what the later tests opened in Playwright's context
+        # would be orphaned once the session leaves it.
+        connections.close_all()
 
 
 @pytest.fixture
