@@ -6,7 +6,8 @@ from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from caredesk.people.models import ApiToken, TokenScope
+from caredesk.core.errors import NotFound
+from caredesk.people.models import ApiToken, TokenScope, User
 from caredesk.people.services import token_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,3 +47,12 @@ class TokenAuth(HttpBearer):
                 scope == TokenScope.READ and method in SAFE_METHODS
             )
         return False
+
+
+def agent_of(request: HttpRequest) -> User:
+    """The signed-in agent, for agents' business (calls, who is copied): anyone else's
+    token finds nothing there (404, never 403)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_agent:
+        raise NotFound("No such resource.")
+    return user

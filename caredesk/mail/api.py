@@ -10,9 +10,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from caredesk.api.auth import TokenAuth
+from caredesk.api.auth import TokenAuth, agent_of
 from caredesk.api.schemas import ErrorOut
-from caredesk.core.errors import NotFound
 from caredesk.mail import ccs
 from caredesk.mail.intake import ingest
 from caredesk.people.models import User
@@ -98,10 +97,7 @@ COPY_ERRORS: dict[int, type[Schema]] = {
 
 
 def _agents_ticket(request: HttpRequest, number: str) -> tuple[User, Ticket]:
-    """Copies are agents' business: a customer's token finds nothing here (404, never 403)."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_agent:
-        raise NotFound("No such resource.")
+    user = agent_of(request)
     return user, get_ticket(user, number)
 
 

@@ -67,7 +67,7 @@ def copied(ticket: Ticket) -> dict[str, str]:
 @transaction.atomic
 def copy_on_replies(ticket: Ticket, *, actor: User, email: str) -> str:
     """Copy `email` on the ticket's email replies from now on; the address, cleaned."""
-    value = _agent_may_change(ticket, actor, email)
+    value = _agent_may_change(actor, email)
     if reason := _screen(ticket, [value])[0].get(value):
         raise InvalidInput(f"{value} cannot be copied: {reason}.", field="email")
     current = copied(ticket)
@@ -82,7 +82,7 @@ def copy_on_replies(ticket: Ticket, *, actor: User, email: str) -> str:
 @transaction.atomic
 def stop_copying(ticket: Ticket, *, actor: User, email: str) -> str:
     """Leave `email` off the ticket's email replies, even if the customer copies it again."""
-    value = _agent_may_change(ticket, actor, email)
+    value = _agent_may_change(actor, email)
     if value not in copied(ticket):
         raise InvalidInput(f"{value} is not copied on this ticket's replies.", field="email")
     _change(ticket, actor, value, copied=False)
@@ -176,7 +176,7 @@ def _screen(ticket: Ticket, candidates: list[str]) -> tuple[dict[str, str], dict
     return left_out, names
 
 
-def _agent_may_change(ticket: Ticket, actor: User, email: str) -> str:
+def _agent_may_change(actor: User, email: str) -> str:
     if not actor.is_agent:
         raise Forbidden("Only agents may change who is copied.")
     given = str(email or "").strip()

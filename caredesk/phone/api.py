@@ -9,11 +9,10 @@ from datetime import date, datetime
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
 
-from caredesk.api.auth import TokenAuth
+from caredesk.api.auth import TokenAuth, agent_of
 from caredesk.api.schemas import ErrorOut
 from caredesk.core.errors import DomainError, InvalidInput, NotFound
 from caredesk.core.pagination import keyset_page
-from caredesk.people.models import User
 from caredesk.people.services import _digest, token_user
 from caredesk.phone import cti, service_level, services
 from caredesk.phone.access import visible_calls
@@ -180,14 +179,6 @@ def call_json(call: Call) -> dict[str, object]:
         "ticket": call.ticket.number if call.ticket else None,
         "transferred_from": call.transferred_from.call_id if call.transferred_from else None,
     }
-
-
-def agent_of(request: HttpRequest) -> User:
-    """Calls are agents' business: a customer's token finds nothing here (404, never 403)."""
-    user = request.user
-    if not isinstance(user, User) or not user.is_agent:
-        raise NotFound("No such resource.")
-    return user
 
 
 @router.get(

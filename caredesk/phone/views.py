@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -24,7 +23,7 @@ from caredesk.phone.access import visible_calls
 from caredesk.phone.models import Call, Direction
 from caredesk.phone.services import attach_call
 from caredesk.phone.timeline import seconds_text
-from caredesk.portal.web import back_to, page, ticket_or_404, user_of
+from caredesk.portal.web import page, ticket_or_404, user_of
 from caredesk.servicemodel.choices import CASE_TYPE, EMERGENCY_TEAM
 from caredesk.tickets.access import visible_tickets
 from caredesk.tickets.models import Ticket
@@ -222,7 +221,7 @@ def dismiss(request: HttpRequest, call_id: str) -> HttpResponse:
     request.session[DISMISSED] = [call.pk, *dismissed][:MAX_DISMISSED]
     if getattr(request, "htmx", False):
         return _popup(request)
-    return redirect(back_to(request, fallback=reverse("desk:queue")))
+    return redirect("desk:queue")
 
 
 @require_POST
